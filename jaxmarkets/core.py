@@ -1,0 +1,224 @@
+"""The environment protocol every game follows, and the validation convention.
+
+A game is an `Environment` object whose attributes are the *static* sizes that fix
+array shapes (number of agents, steps, assets...) and whose `params` are a frozen
+pytree of array leaves, so `vmap` over a batch of params gives parameter regimes.
+
+Agents are a leading array axis of observations, actions and rewards.
+
+`validate(params)` runs in plain Python before anything is compiled; it raises a
+`ValueError` that names the field, the offending value and the allowed range.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+import json
+from typing import Any, Mapping, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+class Box(NamedTuple):
+    """A box of continuous values; `low` and `high` broadcast to `shape`."""
+
+    low: Any
+    high: Any
+    shape: tuple[int, ...]
+    dtype: Any = jnp.float32
+
+    def sample(self, key: jax.Array) -> jax.Array:
+        return jax.random.uniform(
+            key, self.shape, self.dtype, minval=self.low, maxval=self.high
+        )
+
+    def contains(self, x) -> bool:
+        x = np.asarray(x)
+        return (
+            x.shape == tuple(self.shape)
+            and bool(np.all(x >= np.asarray(self.low)))
+            and bool(np.all(x <= np.asarray(self.high)))
+        )
+
+
+class StepResult(NamedTuple):
+    obs: jax.Array
+    state: Any
+    rewards: jax.Array
+    done: jax.Array
+    info: dict
+
+
+class Environment(abc.ABC):
+    """Pure-functional multi-agent environment.
+
+    Subclasses are frozen dataclasses of static configuration; all floats a user
+    may sweep live in `params`.
+    """
+
+    n_agents: int
+
+    @abc.abstractmethod
+    def default_params(self) -> Any:
+        """Params of the reference setting of the game's paper."""
+
+    @abc.abstractmethod
+    def validate(self, params) -> None:
+        """Raise ValueError naming field, value and allowed range; runs before jit."""
+
+    @abc.abstractmethod
+    def reset(self, key: jax.Array, params) -> tuple[jax.Array, Any]:
+        """Return (obs[n_agents, ...], state)."""
+
+    @abc.abstractmethod
+    def step(self, key: jax.Array, state, actions: jax.Array, params) -> StepResult:
+        """Return (obs, state, rewards[n_agents], done, info).
+
+        `info` holds `terminated` and `truncated` separately: a learner bootstraps
+        through truncation, never through termination.
+        """
+
+    @abc.abstractmethod
+    def observation_space(self, params) -> Box: ...
+
+    @abc.abstractmethod
+    def action_space(self, params) -> Box: ...
+
+
+# --------------------------------------------------------------------------
+# validation helpers
+
+
+def _fmt(value) -> str:
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return f"{arr.item():g}" if arr.dtype.kind == "f" else str(arr.item())
+    return np.array2string(arr, precision=6, separator=", ")
+
+
+def _interval(low, high, low_open, high_open) -> str:
+    lo = "-inf" if low is None else f"{low:g}"
+    hi = "inf" if high is None else f"{high:g}"
+    return f"{'(' if low_open or low is None else '['}{lo}, {hi}{')' if high_open or high is None else ']'}"
+
+
+def check_range(
+    name: str,
+    value,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> None:
+    """Raise ValueError unless every element of `value` lies in the interval."""
+    arr = np.asarray(value, dtype=np.float64)
+    bad = ~np.isfinite(arr)
+    if low is not None:
+        bad |= (arr <= low) if low_open else (arr < low)
+    if high is not None:
+        bad |= (arr >= high) if high_open else (arr > high)
+    if np.any(bad):
+        raise ValueError(
+            f"{name} = {_fmt(value)} is outside the allowed range "
+            f"{_interval(low, high, low_open, high_open)}"
+        )
+
+
+def check_choice(name: str, value, allowed) -> None:
+    if value not in allowed:
+        raise ValueError(
+            f"{name} = {value!r} is not one of the allowed values: "
+            + ", ".join(repr(a) for a in allowed)
+        )
+
+
+def check_int(name: str, value, low: int, high: int | None = None) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} = {value!r} must be an integer in [{low}, {high or 'inf'}]")
+    check_range(name, value, low, high)
+
+
+# --------------------------------------------------------------------------
+# `--set name=value` overrides, shared by every command that takes them
+
+
+def parse_value(text: str):
+    """A number, a JSON list, true/false, or a bare string."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def parse_assignments(pairs: list[str] | None) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for pair in pairs or []:
+        if "=" not in pair:
+            raise ValueError(f"--set {pair!r}: expected name=value")
+        name, text = pair.split("=", 1)
+        out[name.strip()] = parse_value(text.strip())
+    return out
+
+
+def split_overrides(
+    overrides: Mapping[str, Any], static_fields: list[str], params_cls
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split user overrides into static env fields and params fields.
+
+    An unknown name is an error that lists what is allowed.
+    """
+    param_fields = [f.name for f in dataclasses.fields(params_cls)]
+    static, params = {}, {}
+    for name, value in overrides.items():
+        if name in static_fields:
+            static[name] = value
+        elif name in param_fields:
+            params[name] = value
+        else:
+            raise ValueError(
+                f"unknown field {name!r}; allowed fields: "
+                + ", ".join(sorted(static_fields + param_fields))
+            )
+    return static, params
+
+
+def with_overrides(params, overrides: Mapping[str, Any]):
+    """Replace params fields, broadcasting each value to the field's shape.
+
+    A value of the wrong shape or type is a ValueError naming the field.
+    """
+    updates = {}
+    for name, value in overrides.items():
+        old = np.asarray(getattr(params, name))
+        try:
+            new = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} = {value!r} is not a number") from None
+        if new.ndim > old.ndim or (new.ndim == old.ndim and new.shape != old.shape):
+            try:
+                np.broadcast_to(new, old.shape)
+            except ValueError:
+                raise ValueError(
+                    f"{name} = {_fmt(new)} has shape {new.shape}; expected a scalar "
+                    f"or shape {old.shape}"
+                ) from None
+        updates[name] = jnp.asarray(np.broadcast_to(new, old.shape), dtype=old.dtype)
+    return params.replace(**updates)
+
+
+def params_to_dict(params) -> dict[str, Any]:
+    """Plain-Python view of params for printing and JSON."""
+    out = {}
+    for f in dataclasses.fields(params):
+        arr = np.asarray(getattr(params, f.name))
+        out[f.name] = arr.tolist() if arr.ndim else arr.item()
+    return out
+
+
+def is_finite_tree(tree) -> bool:
+    return all(bool(np.all(np.isfinite(np.asarray(x)))) for x in jax.tree.leaves(tree))
+

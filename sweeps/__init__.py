@@ -1,0 +1,1 @@
+"""Studies (paper reproductions, sweeps) and the command line."""
