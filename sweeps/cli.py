@@ -17,7 +17,6 @@ import sys
 # (group, module): each module adds one subcommand to its group.
 COMMANDS = [
     ("theory", "sweeps.commands.theory_execution"),
-    ("bench", "sweeps.commands.bench_execution"),
 ]
 
 GROUPS = {

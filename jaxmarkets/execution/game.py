@@ -91,7 +91,9 @@ class ExecutionGame(Environment):
         self, q0=100.0, S0=10.0, alpha=0.002, kappa=0.001, sigma=1e-3, tau=1.0, lam=0.0
     ) -> ExecutionParams:
         n = self.n_agents
-        f = lambda x: jnp.asarray(x, jnp.float32)  # noqa: E731
+        # float64 when jax_enable_x64 is on (theory), float32 otherwise.
+        dtype = jax.dtypes.canonicalize_dtype(jnp.float64)
+        f = lambda x: jnp.asarray(x, dtype)  # noqa: E731
         return ExecutionParams(
             q0=jnp.broadcast_to(f(q0), (n,)),
             S0=f(S0),
@@ -212,24 +214,26 @@ class ExecutionGame(Environment):
 
     # ------------------------------------------------------------------ rollouts
     def rollout_fractions(self, key, params, fractions) -> dict:
-        """One episode with pre-set fractions [N, n_agents]; noise drawn in bulk.
+        """One episode with pre-set fractions [n_agents, N]; noise drawn in bulk.
 
-        Returns per-agent shortfall `is` [n], volumes `v` [N, n] and executed
-        prices `exec_price` [N, n].
+        Returns per-agent shortfall `is` [n], sells `v` [n, N], executed prices
+        `exec_price` [n, N], and the `noise` the episode used.
         """
-        noise = self.draw_noise(key, (self.n_steps,))
-        _, state = self.reset(key, params)
+        key_reset, key_noise = jax.random.split(key)
+        noise = self.draw_noise(key_noise, (self.n_steps,))
+        _, state = self.reset(key_reset, params)
 
         def body(state, inputs):
             frac, xi, order = inputs
             out = self.step_with_noise(state, frac, StepNoise(xi, order), params)
             return out.state, (out.info["volume"], out.info["exec_price"])
 
-        state, (v, px) = jax.lax.scan(body, state, (fractions, noise.xi, noise.order))
-        return {"is": params.S0 * params.q0 - state.cash, "v": v, "exec_price": px}
+        state, (v, px) = jax.lax.scan(body, state, (fractions.T, noise.xi, noise.order))
+        return {"is": params.S0 * params.q0 - state.cash, "v": v.T, "exec_price": px.T, "noise": noise}
 
 
 def fractions_from_schedule(v, q0):
-    """Fractions of remaining inventory that realise sells v [N, n] from q0 [n]."""
-    q_before = q0 - jnp.cumsum(v, axis=0) + v
-    return jnp.where(q_before > 0, v / jnp.where(q_before > 0, q_before, 1.0), 0.0)
+    """Fractions of remaining inventory that realise sells v [n, N] from q0 [n]."""
+    q_before = q0[:, None] - jnp.cumsum(v, axis=1) + v
+    positive = q_before > 0
+    return jnp.where(positive, v / jnp.where(positive, q_before, 1.0), 0.0)

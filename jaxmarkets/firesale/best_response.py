@@ -1,0 +1,195 @@
+"""Best responses: Phi (Section 2.3) and the simplified Psi (Definition 3).
+
+Phi_i(y) = argmax_{y_i in [0, 1]} u_i(y_i, y_-i), ties broken towards the
+largest y_i. Every candidate is scored with the model's own `u_i`, so a search
+can only miss a maximiser, never return an infeasible point.
+
+* linear and piecewise-linear impact (any alpha): exact. Between two
+  consecutive tipping points (y_i at which some z_j crosses a knot) every p_j is
+  linear in y_i, so a_i, A_i, e_i and g_i = lambda e_i - a_i are quadratics in
+  y_i; the maximiser of u_i is a segment end, a root of g_i (a leverage
+  boundary) or the vertex of e_i. All are scored.
+* power impact: a vectorised search. u_i is scored on a grid of
+  `GRID` + 1 points; every grid interval where feasibility changes is bisected
+  to the feasible boundary (to machine precision), and the best grid point is
+  refined by golden-section search on e_i. Exact to machine precision when
+  feasibility changes at most once and e_i is unimodal within each grid interval
+  of width 1/GRID, which covers alpha = 1 (best response = largest feasible y_i,
+  Proposition 4) and convex impact (0 or the largest feasible y_i,
+  Proposition 6) whenever the feasible set has no gap narrower than 1/GRID.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from jaxmarkets.firesale.game import (
+    FireSaleParams,
+    evaluate,
+    feasible_mask,
+    piece_coefficients,
+    price_fraction,
+    unsold,
+)
+
+GRID = 128
+BISECT_ITERS = 56
+GOLDEN_ITERS = 60
+
+
+class BestResponse(NamedTuple):
+    y: jax.Array  # [N] Phi(y)
+    utility: jax.Array  # [N] u_i(Phi_i(y), y_-i)
+    liquid: jax.Array  # [N] some y_i with e_i > 0 and lev_i <= lambda exists
+
+
+def others_unsold(params: FireSaleParams, y):
+    """s_ij = z_j(y) - x_ij y_i: what the others keep of asset j [N, M]."""
+    return unsold(params, y)[None, :] - params.holdings * y[:, None]
+
+
+def agent_values(impact, params, x_i, a_i, l_i, s_i, yc):
+    """(a, e, feasible, u) of agent i at candidate strategies yc [C]."""
+    z = s_i[None, :] + yc[:, None] * x_i[None, :]
+    p = params.prices0 * price_fraction(impact, z, params)
+    a = a_i + yc * (p @ x_i)
+    sale = (1.0 - params.alpha) * params.prices0 + params.alpha * p
+    e = a + (1.0 - yc) * (sale @ x_i) - l_i
+    ok = feasible_mask(a, e, params.leverage_cap)
+    u = jnp.where(ok | (yc == 0), e, -jnp.inf)
+    return a, e, ok, u
+
+
+def _pick(yc, u, ok):
+    """Largest utility; among exact ties the largest y."""
+    best = jnp.max(u)
+    key = jnp.where(u == best, yc, -1.0)
+    k = jnp.argmax(key)
+    return yc[k], u[k], jnp.any(ok)
+
+
+def _quadratic_roots(c0, c1, c2):
+    """Real roots of c2 y^2 + c1 y + c0 (NaN where none), cancellation-free."""
+    tiny = 1e-300 if c0.dtype == jnp.float64 else 1e-30
+    disc = c1 * c1 - 4.0 * c2 * c0
+    sq = jnp.sqrt(jnp.where(disc >= 0, disc, jnp.nan))
+    q = -0.5 * (c1 + jnp.where(c1 >= 0, sq, -sq))
+    quad = jnp.abs(c2) > tiny
+    r1 = jnp.where(quad, q / jnp.where(quad, c2, 1.0), -c0 / jnp.where(jnp.abs(c1) > tiny, c1, jnp.nan))
+    r2 = jnp.where(quad & (jnp.abs(q) > tiny), c0 / jnp.where(jnp.abs(q) > tiny, q, 1.0), jnp.nan)
+    return r1, r2
+
+
+def _candidates_segments(impact, params, x_i, a_i, l_i, s_i):
+    k = params.knots.shape[1]
+    ends = jnp.array([0.0, 1.0], x_i.dtype)
+    if impact == "piecewise_linear" and k > 0:
+        held = x_i > 0
+        b = (params.knots - s_i[:, None]) / jnp.where(held, x_i, 1.0)[:, None]
+        b = jnp.where(held[:, None] & (b > 0) & (b < 1), b, 0.0)
+        ends = jnp.sort(jnp.concatenate([ends, b.ravel()]))
+    lo, hi = ends[:-1], ends[1:]
+    mid = 0.5 * (lo + hi)
+    z_mid = s_i[None, :] + mid[:, None] * x_i[None, :]
+    c, d = jax.vmap(lambda z: piece_coefficients(impact, z, params))(z_mid)
+    p0, alpha, lam = params.prices0, params.alpha, params.leverage_cap
+    u_j = p0 * (c + d * s_i)  # price of asset j at y_i = 0 on this piece
+    w_j = p0 * d * x_i  # its slope in y_i
+    U, W = u_j @ x_i, w_j @ x_i
+    R = ((1.0 - alpha) * p0 + alpha * u_j) @ x_i
+    e0, e1, e2 = a_i + R - l_i, U + alpha * W - R, (1.0 - alpha) * W
+    g0, g1, g2 = lam * e0 - a_i, lam * e1 - U, lam * e2 - W
+    r1, r2 = _quadratic_roots(g0, g1, g2)
+    vertex = jnp.where(e2 != 0, -e1 / jnp.where(e2 != 0, 2.0 * e2, 1.0), lo)
+    cands = jnp.stack([lo, hi, r1, r2, vertex], -1)
+    cands = jnp.where(jnp.isfinite(cands), cands, lo[:, None])
+    return jnp.clip(cands, lo[:, None], hi[:, None]).ravel()
+
+
+def _candidates_search(impact, params, x_i, a_i, l_i, s_i):
+    dtype = x_i.dtype
+    grid = jnp.linspace(0.0, 1.0, GRID + 1, dtype=dtype)
+    _, e, ok, u = agent_values(impact, params, x_i, a_i, l_i, s_i, grid)
+    left, right = grid[:-1], grid[1:]
+    lo_ok = ok[:-1]
+
+    def bisect(_, lr):
+        left, right = lr
+        mid = 0.5 * (left + right)
+        ok_mid = agent_values(impact, params, x_i, a_i, l_i, s_i, mid)[2]
+        same = ok_mid == lo_ok
+        return jnp.where(same, mid, left), jnp.where(same, right, mid)
+
+    left, right = jax.lax.fori_loop(0, BISECT_ITERS, bisect, (left, right))
+    boundary = jnp.where(lo_ok, left, right)
+    changed = ok[:-1] != ok[1:]
+    boundary = jnp.where(changed, boundary, grid[:-1])
+
+    k = jnp.argmax(jnp.where(jnp.isfinite(u), e, -jnp.inf))
+    lo = grid[jnp.maximum(k - 1, 0)]
+    hi = grid[jnp.minimum(k + 1, GRID)]
+    invphi = (jnp.sqrt(5.0) - 1.0) / 2.0
+
+    def golden(_, lh):
+        lo, hi = lh
+        c = hi - invphi * (hi - lo)
+        d = lo + invphi * (hi - lo)
+        ec = agent_values(impact, params, x_i, a_i, l_i, s_i, jnp.stack([c, d]))[1]
+        up = ec[0] < ec[1]
+        return jnp.where(up, c, lo), jnp.where(up, hi, d)
+
+    lo, hi = jax.lax.fori_loop(0, GOLDEN_ITERS, golden, (lo, hi))
+    return jnp.concatenate([grid, boundary, jnp.stack([0.5 * (lo + hi)])])
+
+
+def agent_best_response(impact, params, x_i, a_i, l_i, s_i):
+    """(y, u, liquid) of one agent facing the others' unsold amounts s_i [M]."""
+    if impact in ("linear", "piecewise_linear"):
+        yc = _candidates_segments(impact, params, x_i, a_i, l_i, s_i)
+    else:
+        yc = _candidates_search(impact, params, x_i, a_i, l_i, s_i)
+    _, _, ok, u = agent_values(impact, params, x_i, a_i, l_i, s_i, yc)
+    return _pick(yc, u, ok)
+
+
+def best_response(impact: str, params: FireSaleParams, y) -> BestResponse:
+    """Phi(y): every agent's best response to the others' y_-i, at once."""
+    s = others_unsold(params, y)
+    f = jax.vmap(lambda x_i, a_i, l_i, s_i: agent_best_response(impact, params, x_i, a_i, l_i, s_i))
+    return BestResponse(*f(params.holdings, params.illiquid, params.liabilities, s))
+
+
+def best_response_of(impact: str, params: FireSaleParams, y, i):
+    """Phi_i(y) for one (possibly traced) agent index i; returns (y_i, u_i, liquid)."""
+    s_i = unsold(params, y) - params.holdings[i] * y[i]
+    return agent_best_response(
+        impact, params, params.holdings[i], params.illiquid[i], params.liabilities[i], s_i
+    )
+
+
+def simplified_response(impact: str, params: FireSaleParams, y):
+    """Psi(y) per agent (Definition 3): the largest y~_i in [0, 1] meeting the
+    leverage cap when prices are frozen at p(y) (own impact ignored).
+
+    With V_i = sum_j x_ij p_j(y) and W_i = sum_j x_ij ((1 - alpha) p0_j + alpha p_j(y)),
+    a~ = a^I + y~ V and e~ = a^I - l + W + y~ (V - W); a~ <= lambda e~ is linear in
+    y~. For alpha = 1 (W = V) this is Definition 3: g_i = (lambda e_i(y) - a^I_i) / V_i
+    clipped to [0, 1], and 0 where e_i(y) <= 0.
+    """
+    p = params.prices0 * price_fraction(impact, unsold(params, y), params)
+    x = params.holdings
+    V = x @ p
+    W = x @ ((1.0 - params.alpha) * params.prices0 + params.alpha * p)
+    lam, aI = params.leverage_cap, params.illiquid
+    rhs = lam * (aI - params.liabilities + W) - aI
+    D = V - lam * (V - W)
+    pos = D > 0
+    y_pos = jnp.where(rhs >= 0, jnp.clip(rhs / jnp.where(pos, D, 1.0), 0.0, 1.0), 0.0)
+    # D <= 0: the cap binds from below; keeping everything is feasible iff D <= rhs.
+    y_neg = jnp.where(D <= rhs, 1.0, 0.0)
+    out = jnp.where(pos, y_pos, y_neg)
+    e_now = evaluate(impact, params, y).equity
+    return jnp.where(e_now > 0, out, 0.0).astype(y.dtype)

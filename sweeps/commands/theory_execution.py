@@ -1,0 +1,114 @@
+"""`jaxmarkets theory execution`: equilibria, expected costs and the Pareto front."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+
+import numpy as np
+
+from jaxmarkets.core import parse_assignments, params_to_dict, split_overrides, with_overrides
+from jaxmarkets.execution.game import DEFAULT_TIMING, TIMINGS, ExecutionGame, ExecutionParams
+
+STATIC_FIELDS = ["n_agents", "n_steps"]
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "execution",
+        help="Almgren-Chriss execution game (paper 001)",
+        description="Nash equilibria (continuous Eq. 7-8 and exact discrete), expected "
+        "implementation shortfall of TWAP and of both equilibria, and the Pareto front.",
+    )
+    p.add_argument(
+        "--set", action="append", metavar="NAME=VALUE", default=[],
+        help="a game field: n_agents, n_steps, q0 (a number or a JSON list per agent), "
+        "S0, alpha, kappa, sigma, tau, lam",
+    )
+    p.add_argument("--timing", default=DEFAULT_TIMING, help=f"one of {', '.join(TIMINGS)}")
+    p.add_argument(
+        "--lam-convention", default="eq3", choices=["eq3", "eq8"],
+        help="lam of Eq. 7-8 as E + lam Var (eq3, default) or as printed (eq8)",
+    )
+    p.add_argument("--points", type=int, default=41, help="points on the Pareto front")
+    p.add_argument("--json", action="store_true", help="write one JSON object to stdout")
+    p.set_defaults(func=run)
+
+
+def build_game(assignments: list[str], timing: str) -> tuple[ExecutionGame, ExecutionParams]:
+    """Game and float64 params from `--set` pairs; validated before any compile."""
+    static, overrides = split_overrides(parse_assignments(assignments), STATIC_FIELDS, ExecutionParams)
+    game = ExecutionGame(timing=timing, **static)
+    params = with_overrides(game.default_params(), overrides)
+    game.validate(params)
+    return game, params
+
+
+def theory_report(game: ExecutionGame, params: ExecutionParams, lam_convention="eq3", points=41) -> dict:
+    from jaxmarkets.execution import theory as th
+
+    v_nash = th.nash_discrete(game, params)
+    q_cont = th.nash_continuous(game, params, lam_convention)
+    v_cont = th.sells_from_inventory(q_cont)
+    v_twap = th.twap(game, params)
+    as_list = lambda x: np.asarray(x).tolist()  # noqa: E731
+    report = {
+        "game": dataclasses.asdict(game),
+        "params": params_to_dict(params),
+        "nash_continuous": {"q": as_list(q_cont), "lam_convention": lam_convention},
+        "nash_discrete": {"v": as_list(v_nash), "q": as_list(th.inventory_from_sells(params.q0, v_nash))},
+        "expected_is": {
+            name: as_list(th.expected_is(game, params, v))
+            for name, v in [("twap", v_twap), ("nash_discrete", v_nash), ("nash_continuous", v_cont)]
+        },
+        "std_is": {
+            name: as_list(np.sqrt(th.variance_is(game, params, v) + th.order_variance_is(game, params, v)))
+            for name, v in [("twap", v_twap), ("nash_discrete", v_nash), ("nash_continuous", v_cont)]
+        },
+        "pareto_front": None,
+    }
+    if game.n_agents == 2:
+        front, _ = th.pareto_front(game, params, points)
+        report["pareto_front"] = as_list(front)
+    return report
+
+
+def _table(report: dict) -> str:
+    g, p = report["game"], report["params"]
+    lines = [
+        f"Almgren-Chriss execution game: {g['n_agents']} agents, N = {g['n_steps']}, timing = {g['timing']}",
+        "params: " + ", ".join(f"{k} = {v}" for k, v in p.items()),
+        "",
+        "sells per step (agent: v_1 ... v_N)",
+    ]
+    fmt = lambda row: " ".join(f"{x:8.3f}" for x in row)  # noqa: E731
+    for k, row in enumerate(report["nash_discrete"]["v"]):
+        lines.append(f"  nash discrete    {k + 1}: {fmt(row)}")
+    q = np.asarray(report["nash_continuous"]["q"])
+    for k, row in enumerate(q[:, :-1] - q[:, 1:]):
+        lines.append(f"  nash continuous  {k + 1}: {fmt(row)}")
+    lines += ["", "expected IS (std) per agent"]
+    for name, values in report["expected_is"].items():
+        stds = report["std_is"][name]
+        lines.append(f"  {name:16s} " + "  ".join(f"{m:10.4f} ({s:.4f})" for m, s in zip(values, stds)))
+    if report["pareto_front"] is not None:
+        front = np.asarray(report["pareto_front"])
+        lines += ["", f"Pareto front ({len(front)} points; E[IS_1], E[IS_2])"]
+        for i in np.unique(np.linspace(0, len(front) - 1, 9).astype(int)):
+            lines.append(f"  {front[i, 0]:10.4f} {front[i, 1]:10.4f}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.points < 2:
+        raise ValueError(f"--points = {args.points} is outside the allowed range [2, inf)")
+    import jax
+
+    # Theory is solved in float64 (linear systems, fronts); this process does
+    # nothing else, so the switch is global here.
+    jax.config.update("jax_enable_x64", True)
+    game, params = build_game(args.set, args.timing)
+    report = theory_report(game, params, args.lam_convention, args.points)
+    print(json.dumps(report) if args.json else _table(report))
+    return 0
