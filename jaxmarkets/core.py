@@ -96,7 +96,9 @@ def _fmt(value) -> str:
     arr = np.asarray(value)
     if arr.ndim == 0:
         return f"{arr.item():g}" if arr.dtype.kind == "f" else str(arr.item())
-    return np.array2string(arr, precision=6, separator=", ")
+    if arr.size > 16:
+        return f"<array of shape {arr.shape}, min {arr.min():g}, max {arr.max():g}>"
+    return "[" + ", ".join(_fmt(x) for x in arr) + "]"
 
 
 def _interval(low, high, low_open, high_open) -> str:

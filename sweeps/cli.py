@@ -17,6 +17,7 @@ import sys
 # (group, module): each module adds one subcommand to its group.
 COMMANDS = [
     ("theory", "sweeps.commands.theory_execution"),
+    ("bench", "sweeps.commands.bench_execution"),
 ]
 
 GROUPS = {

@@ -148,7 +148,9 @@ class ExecutionGame(Environment):
         k_xi, k_order = jax.random.split(key)
         xi = jax.random.normal(k_xi, shape)
         if self.timing == "sequential" and self.n_agents > 1:
-            order = jax.random.uniform(k_order, (*shape, self.n_agents))
+            # drawn flat: a trailing axis of n_agents vectorises badly on XLA:CPU
+            size = self.n_agents * int(np.prod(shape, dtype=int))
+            order = jax.random.uniform(k_order, (size,)).reshape(*shape, self.n_agents)
         else:
             order = jnp.zeros((*shape, self.n_agents))
         return StepNoise(xi, order)
@@ -169,8 +171,13 @@ class ExecutionGame(Environment):
         if self.timing == "inclusive":
             same_step = params.kappa * total
         elif self.timing == "sequential":
-            ahead = noise.order[None, :] < noise.order[:, None]  # [k, j]: j trades before k
-            same_step = params.kappa * (ahead * v[None, :]).sum(-1)
+            # volume of the agents that trade before each agent; summed over the
+            # static agent axis elementwise, since small-axis reductions are slow
+            # on XLA:CPU
+            before = sum(
+                jnp.where(noise.order[j] < noise.order, v[j], 0.0) for j in range(self.n_agents)
+            )
+            same_step = params.kappa * before
         else:
             same_step = 0.0
         temp_volume = total if self.timing == "aggregate" else v

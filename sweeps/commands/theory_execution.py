@@ -105,10 +105,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--points = {args.points} is outside the allowed range [2, inf)")
     import jax
 
-    # Theory is solved in float64 (linear systems, fronts); this process does
-    # nothing else, so the switch is global here.
-    jax.config.update("jax_enable_x64", True)
-    game, params = build_game(args.set, args.timing)
-    report = theory_report(game, params, args.lam_convention, args.points)
+    # Theory is solved in float64 (linear systems, fronts).
+    with jax.enable_x64(True):
+        game, params = build_game(args.set, args.timing)
+        report = theory_report(game, params, args.lam_convention, args.points)
     print(json.dumps(report) if args.json else _table(report))
     return 0
