@@ -11,6 +11,7 @@ from typing import Callable
 
 from jaxmarkets.core import Environment
 from jaxmarkets.execution.game import TIMINGS, ExecutionGame
+from jaxmarkets.firesale.game import FireSaleGame
 
 
 @dataclasses.dataclass(frozen=True)
@@ -24,4 +25,8 @@ class GameSpec:
 GAMES = [
     GameSpec(f"execution-{t}", lambda t=t: ExecutionGame(n_agents=3, n_steps=5, timing=t), 5, "sigma")
     for t in TIMINGS
+]
+GAMES += [
+    GameSpec("firesale-linear", lambda: FireSaleGame(n_agents=4, n_assets=3), 2, "liabilities"),
+    GameSpec("firesale-piecewise", lambda: FireSaleGame(n_agents=3, n_assets=2, impact="piecewise_linear", n_knots=2), 2, "liabilities"),
 ]

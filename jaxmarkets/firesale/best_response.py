@@ -1,14 +1,16 @@
 """Best responses: Phi (Section 2.3) and the simplified Psi (Definition 3).
 
 Phi_i(y) = argmax_{y_i in [0, 1]} u_i(y_i, y_-i), ties broken towards the
-largest y_i. Every candidate is scored with the model's own `u_i`, so a search
-can only miss a maximiser, never return an infeasible point.
+largest y_i. Every candidate is scored with u_i, so a search can only miss a
+maximiser, never return an infeasible point.
 
 * linear and piecewise-linear impact (any alpha): exact. Between two
   consecutive tipping points (y_i at which some z_j crosses a knot) every p_j is
   linear in y_i, so a_i, A_i, e_i and g_i = lambda e_i - a_i are quadratics in
   y_i; the maximiser of u_i is a segment end, a root of g_i (a leverage
-  boundary) or the vertex of e_i. All are scored.
+  boundary) or the vertex of e_i. All are scored with their segment's
+  quadratics (the model itself on that segment; `tests` check them against
+  `game.evaluate`).
 * power impact: a vectorised search. u_i is scored on a grid of
   `GRID` + 1 points; every grid interval where feasibility changes is bisected
   to the feasible boundary (to machine precision), and the best grid point is
@@ -21,13 +23,16 @@ can only miss a maximiser, never return an infeasible point.
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from jaxmarkets.firesale.game import (
+    FEAS_RTOL as FEAS_SLACK,
     FireSaleParams,
+    _eps as _eps_dtype,
     evaluate,
     feasible_mask,
     piece_coefficients,
@@ -36,6 +41,12 @@ from jaxmarkets.firesale.game import (
 )
 
 GRID = 128
+
+
+def _eps_of(y):
+    return _eps_dtype(y.dtype)
+
+
 BISECT_ITERS = 56
 GOLDEN_ITERS = 60
 
@@ -55,9 +66,10 @@ def agent_values(impact, params, x_i, a_i, l_i, s_i, yc):
     """(a, e, feasible, u) of agent i at candidate strategies yc [C]."""
     z = s_i[None, :] + yc[:, None] * x_i[None, :]
     p = params.prices0 * price_fraction(impact, z, params)
-    a = a_i + yc * (p @ x_i)
+    # Elementwise products and sums, not `@`: batched tiny matmuls are slow on CPU.
+    a = a_i + yc * (p * x_i).sum(-1)
     sale = (1.0 - params.alpha) * params.prices0 + params.alpha * p
-    e = a + (1.0 - yc) * (sale @ x_i) - l_i
+    e = a + (1.0 - yc) * (sale * x_i).sum(-1) - l_i
     ok = feasible_mask(a, e, params.leverage_cap)
     u = jnp.where(ok | (yc == 0), e, -jnp.inf)
     return a, e, ok, u
@@ -65,10 +77,10 @@ def agent_values(impact, params, x_i, a_i, l_i, s_i, yc):
 
 def _pick(yc, u, ok):
     """Largest utility; among exact ties the largest y."""
+    # max-reductions only: argmax lowers to a slow variadic reduce on CPU.
     best = jnp.max(u)
-    key = jnp.where(u == best, yc, -1.0)
-    k = jnp.argmax(key)
-    return yc[k], u[k], jnp.any(ok)
+    y = jnp.max(jnp.where(u == best, yc, -1.0))
+    return y, best, jnp.any(ok)
 
 
 def _quadratic_roots(c0, c1, c2):
@@ -83,7 +95,8 @@ def _quadratic_roots(c0, c1, c2):
     return r1, r2
 
 
-def _candidates_segments(impact, params, x_i, a_i, l_i, s_i):
+def _segment_candidates(impact, params, x_i, a_i, l_i, s_i):
+    """Candidates with their (a, e), from each segment's own quadratics."""
     k = params.knots.shape[1]
     ends = jnp.array([0.0, 1.0], x_i.dtype)
     if impact == "piecewise_linear" and k > 0:
@@ -98,15 +111,19 @@ def _candidates_segments(impact, params, x_i, a_i, l_i, s_i):
     p0, alpha, lam = params.prices0, params.alpha, params.leverage_cap
     u_j = p0 * (c + d * s_i)  # price of asset j at y_i = 0 on this piece
     w_j = p0 * d * x_i  # its slope in y_i
-    U, W = u_j @ x_i, w_j @ x_i
-    R = ((1.0 - alpha) * p0 + alpha * u_j) @ x_i
+    U, W = (u_j * x_i).sum(-1), (w_j * x_i).sum(-1)
+    R = (((1.0 - alpha) * p0 + alpha * u_j) * x_i).sum(-1)
     e0, e1, e2 = a_i + R - l_i, U + alpha * W - R, (1.0 - alpha) * W
     g0, g1, g2 = lam * e0 - a_i, lam * e1 - U, lam * e2 - W
     r1, r2 = _quadratic_roots(g0, g1, g2)
     vertex = jnp.where(e2 != 0, -e1 / jnp.where(e2 != 0, 2.0 * e2, 1.0), lo)
     cands = jnp.stack([lo, hi, r1, r2, vertex], -1)
     cands = jnp.where(jnp.isfinite(cands), cands, lo[:, None])
-    return jnp.clip(cands, lo[:, None], hi[:, None]).ravel()
+    yc = jnp.clip(cands, lo[:, None], hi[:, None])
+    col = lambda v: v[:, None]  # noqa: E731
+    a = a_i + yc * (col(U) + yc * col(W))
+    e = col(e0) + yc * (col(e1) + yc * col(e2))
+    return yc.ravel(), a.ravel(), e.ravel()
 
 
 def _candidates_search(impact, params, x_i, a_i, l_i, s_i):
@@ -148,20 +165,95 @@ def _candidates_search(impact, params, x_i, a_i, l_i, s_i):
 def agent_best_response(impact, params, x_i, a_i, l_i, s_i):
     """(y, u, liquid) of one agent facing the others' unsold amounts s_i [M]."""
     if impact in ("linear", "piecewise_linear"):
-        yc = _candidates_segments(impact, params, x_i, a_i, l_i, s_i)
+        yc, a, e = _segment_candidates(impact, params, x_i, a_i, l_i, s_i)
+        ok = feasible_mask(a, e, params.leverage_cap)
+        u = jnp.where(ok | (yc == 0), e, -jnp.inf)
     else:
         yc = _candidates_search(impact, params, x_i, a_i, l_i, s_i)
-    _, _, ok, u = agent_values(impact, params, x_i, a_i, l_i, s_i, yc)
+        _, _, ok, u = agent_values(impact, params, x_i, a_i, l_i, s_i, yc)
     return _pick(yc, u, ok)
 
 
+def _linear_best_response(params: FireSaleParams, y) -> BestResponse:
+    """Linear impact, all agents in matrix form: the one-segment case of
+    `_segment_candidates` without its knot machinery (the study's hot path)."""
+    x, p0, alpha, lam = params.holdings, params.prices0, params.alpha, params.leverage_cap
+    a_i = params.illiquid
+    # U_i = sum_j x_ij p0_j s_ij with s_ij = z_j - x_ij y_i, i.e. (x p0) z - y_i W_i:
+    # two passes over the [N, M] holdings per step; the rest is [N]-sized (the
+    # batched step is memory-bound). x p0, W and the row sums are loop-invariant.
+    xp = x * p0
+    W = (xp * x).sum(-1)
+    z = unsold(params, y)
+    U = (xp * z).sum(-1) - y * W
+    R = (1.0 - alpha) * xp.sum(-1) + alpha * U
+    e0, e1, e2 = a_i + R - params.liabilities, U + alpha * W - R, (1.0 - alpha) * W
+    g0, g1, g2 = lam * e0 - a_i, lam * e1 - U, lam * e2 - W
+    r1, r2 = _quadratic_roots(g0, g1, g2)
+    vertex = jnp.where(e2 != 0, -e1 / jnp.where(e2 != 0, 2.0 * e2, 1.0), 0.0)
+    yc = jnp.stack([jnp.zeros_like(r1), jnp.ones_like(r1), r1, r2, vertex], -1)
+    yc = jnp.clip(jnp.where(jnp.isfinite(yc), yc, 0.0), 0.0, 1.0)
+    col = lambda v: v[..., None]  # noqa: E731
+    a = col(a_i) + yc * (col(U) + yc * col(W))
+    e = col(e0) + yc * (col(e1) + yc * col(e2))
+    ok = feasible_mask(a, e, col(lam))
+    u = jnp.where(ok | (yc == 0), e, -jnp.inf)
+    best = u.max(-1)
+    y_best = jnp.max(jnp.where(u == best[..., None], yc, -1.0), -1)
+    return BestResponse(y_best, best, ok.any(-1))
+
+
+def linear_alpha_one_response(params: FireSaleParams, y, xp=None, W=None):
+    """Phi(y) for linear impact when alpha = 1 holds for the caller's whole batch.
+
+    Proposition 4: the best response is the largest feasible y_i. With alpha = 1,
+    e_i = e0 + U y_i... is affine and g_i = lambda e_i - a_i = -W y^2 + (lambda W -
+    U) y + g0 is concave (W = sum_j x_ij^2 p0_j >= 0), so Phi_i is 1 if g_i(1) >= 0,
+    else the larger root of g_i when it lies in [0, 1], else 0. The caller checks
+    alpha == 1 in Python (`dynamics.run_many`); this is the study's hot path.
+    """
+    x, p0, lam = params.holdings, params.prices0, params.leverage_cap
+    a_i = params.illiquid
+    # xp = x p0 and W are loop-invariant; a loop passes them in (the step is
+    # memory-bound on the [N, M] arrays).
+    xp = x * p0 if xp is None else xp
+    W = (xp * x).sum(-1) if W is None else W
+    z = unsold(params, y)
+    U = (xp * z).sum(-1) - y * W
+    e0 = a_i + U - params.liabilities  # equity at y_i = 0 (alpha = 1: revenue at post-sale prices)
+    g0, g1, g2 = lam * e0 - a_i, lam * W - U, -W
+    one = g0 + g1 + g2
+    r1, r2 = _quadratic_roots(g0, g1, g2)
+    top = jnp.fmax(r1, r2)  # NaN-ignoring: the larger real root
+    slack = FEAS_SLACK * _eps_of(y) * (a_i + U + W)
+    inside = (top >= 0) & (top <= 1) & (e0 + W * jnp.clip(top, 0, 1) > 0)
+    return jnp.where(one >= -slack, 1.0, jnp.where(inside, jnp.clip(top, 0.0, 1.0), 0.0)).astype(y.dtype)
+
+
+def linear_alpha_one_simplified(params: FireSaleParams, y, xp=None):
+    """Psi(y) of Definition 3 for linear impact when alpha = 1 holds for the
+    caller's whole batch: V_i = sum_j x_ij p0_j z_j, e_i = a^I_i - l_i + V_i and
+    Psi_i = clip((lambda e_i - a^I_i) / V_i, 0, 1), 0 where e_i <= 0."""
+    xp = params.holdings * params.prices0 if xp is None else xp
+    aI, lam = params.illiquid, params.leverage_cap
+    V = (xp * unsold(params, y)).sum(-1)
+    e = aI - params.liabilities + V
+    num = lam * e - aI
+    g = jnp.where(V > 0, num / jnp.where(V > 0, V, 1.0), jnp.where(num >= 0, 1.0, 0.0))
+    return jnp.where(e > 0, jnp.clip(g, 0.0, 1.0), 0.0).astype(y.dtype)
+
+
+@functools.partial(jax.jit, static_argnums=0)
 def best_response(impact: str, params: FireSaleParams, y) -> BestResponse:
     """Phi(y): every agent's best response to the others' y_-i, at once."""
+    if impact == "linear":
+        return _linear_best_response(params, y)
     s = others_unsold(params, y)
     f = jax.vmap(lambda x_i, a_i, l_i, s_i: agent_best_response(impact, params, x_i, a_i, l_i, s_i))
     return BestResponse(*f(params.holdings, params.illiquid, params.liabilities, s))
 
 
+@functools.partial(jax.jit, static_argnums=0)
 def best_response_of(impact: str, params: FireSaleParams, y, i):
     """Phi_i(y) for one (possibly traced) agent index i; returns (y_i, u_i, liquid)."""
     s_i = unsold(params, y) - params.holdings[i] * y[i]
@@ -170,6 +262,7 @@ def best_response_of(impact: str, params: FireSaleParams, y, i):
     )
 
 
+@functools.partial(jax.jit, static_argnums=0)
 def simplified_response(impact: str, params: FireSaleParams, y):
     """Psi(y) per agent (Definition 3): the largest y~_i in [0, 1] meeting the
     leverage cap when prices are frozen at p(y) (own impact ignored).
@@ -181,8 +274,8 @@ def simplified_response(impact: str, params: FireSaleParams, y):
     """
     p = params.prices0 * price_fraction(impact, unsold(params, y), params)
     x = params.holdings
-    V = x @ p
-    W = x @ ((1.0 - params.alpha) * params.prices0 + params.alpha * p)
+    V = (x * p).sum(-1)
+    W = (x * ((1.0 - params.alpha) * params.prices0 + params.alpha * p)).sum(-1)
     lam, aI = params.leverage_cap, params.illiquid
     rhs = lam * (aI - params.liabilities + W) - aI
     D = V - lam * (V - W)

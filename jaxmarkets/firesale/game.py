@@ -26,6 +26,7 @@ counts as feasible; this is the only tolerance of the model.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from typing import NamedTuple
 
 import jax
@@ -37,6 +38,7 @@ from jaxmarkets.core import Box, Environment, StepResult, check_choice, check_in
 
 IMPACTS = ("linear", "power", "piecewise_linear")
 FEAS_RTOL = 256  # in machine epsilons of the params' dtype
+COL_TOL = 1e-6  # column sums above 1 by float32 rounding of the entries are accepted
 
 
 @struct.dataclass
@@ -114,7 +116,7 @@ def piece_coefficients(impact: str, z, params: FireSaleParams):
 
 def unsold(params: FireSaleParams, y):
     """z_j(y) = sum_i x_ij y_i."""
-    return y @ params.holdings
+    return (y[..., :, None] * params.holdings).sum(-2)
 
 
 def prices(impact: str, params: FireSaleParams, y):
@@ -127,13 +129,14 @@ def feasible_mask(assets, equity, lam):
     return (equity > 0) & (assets <= lam * equity + slack)
 
 
+@functools.partial(jax.jit, static_argnums=0)
 def evaluate(impact: str, params: FireSaleParams, y) -> Profile:
     """Assets, revenue, equity, leverage, feasibility and utility at profile y [N]."""
     p = prices(impact, params, y)
     x = params.holdings
-    a = params.illiquid + y * (x @ p)
+    a = params.illiquid + y * (x * p[..., None, :]).sum(-1)
     sale_price = (1.0 - params.alpha) * params.prices0 + params.alpha * p
-    rev = (1.0 - y) * (x @ sale_price)
+    rev = (1.0 - y) * (x * sale_price[..., None, :]).sum(-1)
     e = a + rev - params.liabilities
     lev = jnp.where(e > 0, a / jnp.where(e > 0, e, 1.0), jnp.inf)
     ok = feasible_mask(a, e, params.leverage_cap)
@@ -219,7 +222,8 @@ class FireSaleGame(Environment):
 
     # ------------------------------------------------------------------ params
     def default_params(self) -> FireSaleParams:
-        """A Section 5.3 instance: tau = 0.5, a^I = 100, l = 50, p0 = 100."""
+        """A Section 5.3-style instance (tau = 0.5, a^I = 100, l = 50, p0 = 100) with
+        lambda = 1.2 lambda^1: nobody must sell at y = 1, large joint sales trip the cap."""
         n, m = self.n_agents, self.n_assets
         tau = 0.5
         x = np.full((n, m), tau / max(n, m)) + (1 - tau) * np.eye(n, m)
@@ -231,7 +235,7 @@ class FireSaleGame(Environment):
             exponent=np.full(m, 2.0), knots=knots, levels=levels,
         )
         lev1 = float(np.max(np.asarray(initial_leverage(self.impact, params))))
-        return params.replace(leverage_cap=jnp.asarray(max(0.9 * lev1, 1.05), params.alpha.dtype))
+        return params.replace(leverage_cap=jnp.asarray(max(1.2 * lev1, 1.05), params.alpha.dtype))
 
     def validate(self, params: FireSaleParams) -> None:
         validate_params(params, self.impact, n_agents=self.n_agents, n_assets=self.n_assets, n_knots=self.n_knots)
@@ -263,6 +267,8 @@ class FireSaleGame(Environment):
         return self.observe(params), y
 
     def step(self, key, state, actions, params) -> StepResult:
+        # Actions come from policies, not users (as in the execution game): a share
+        # outside [0, 1] is made feasible rather than rejected.
         y = jnp.clip(jnp.asarray(actions, params.illiquid.dtype), 0.0, 1.0)
         chosen = evaluate(self.impact, params, y)
 
@@ -322,8 +328,8 @@ def validate_params(
         raise ValueError(f"knots has {k} tipping points per asset; expected n_knots = {n_knots}")
     check_range("holdings", x, 0.0, 1.0)
     col = x.sum(-2)
-    if np.any(col > 1.0 + 1e-9):
-        j = int(np.argwhere(col > 1.0 + 1e-9)[0][-1])
+    if np.any(col > 1.0 + COL_TOL):
+        j = int(np.argwhere(col > 1.0 + COL_TOL)[0][-1])
         raise ValueError(
             f"holdings column {j} sums to {float(col.reshape(-1, m)[:, j].max()):g}; "
             "each asset's holdings must sum to at most 1"

@@ -1,0 +1,194 @@
+"""`jaxmarkets bench ddqn`: agent-updates per second of the Double-DQN learner.
+
+An agent-update is one gradient step of one agent with its share of acting
+(Algorithm 1 takes one per action once the memory holds a batch). The learner
+runs in the paper's configuration (two agents, Table 1, the execution game) as
+one compiled `lax.scan`, vmapped over `--runs` runs; compile time is timed
+apart. The reference, in the same process, is a plain jitted implementation:
+the network on concatenated [observation, action] inputs, one jitted call per
+agent and step from a Python loop, the memory in NumPy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from agents.dqn import DQNConfig, make_learner
+from jaxmarkets.execution.game import ExecutionGame
+from sweeps.execution import ExecutionAdapter, shard_runs, use_all_cpu_cores
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "ddqn",
+        help="agent-updates/s of the Double-DQN learner (paper 001's setting)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("--runs", type=int, default=0,
+                   help="independent runs vmapped in one program, sharded over the CPU cores "
+                   "(default: 4 per core)")
+    p.add_argument("--iterations", type=int, default=200, help="training episodes timed")
+    p.add_argument("--actions", type=int, default=21, help="grid of candidate actions")
+    p.add_argument("--head", choices=("action_in", "action_out"), default="action_in")
+    p.add_argument("--reference-steps", type=int, default=300,
+                   help="environment steps of the plain reference (0: skip it)")
+    p.set_defaults(func=run)
+
+
+def _check_positive(name, value, low=1):
+    if value < low:
+        raise ValueError(f"--{name} = {value} is outside the allowed range [{low}, inf)")
+
+
+def _time_learner(adapter, params, config, runs):
+    learner = make_learner(adapter, config)
+    hp = config.hparams()
+
+    def program(keys):
+        carry = jax.vmap(learner.init, in_axes=(0, None, None))(keys, params, hp)
+        carry, metrics = jax.vmap(learner.train_chunk, in_axes=(0, None, None, None))(
+            carry, params, hp, config.train_iterations
+        )
+        return metrics["is"]
+
+    keys = shard_runs(jax.random.split(jax.random.key(0), runs), runs)
+    runs_padded = keys.shape[0]
+    t0 = time.perf_counter()
+    compiled = jax.jit(program).lower(keys).compile()
+    compile_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    out = jax.block_until_ready(compiled(keys))
+    run_s = time.perf_counter() - t0
+    runs = runs_padded  # padding runs are real work too
+    if not np.all(np.isfinite(np.asarray(out))):
+        raise RuntimeError("the benchmark run produced non-finite shortfalls")
+    steps = config.train_iterations * adapter.n_steps
+    updates = runs * adapter.n_agents * (steps - (config.batch_size - 1))
+    return compile_s, run_s, updates / run_s, runs
+
+
+def _reference(adapter, params, config, n_steps_total):
+    """Plain jitted DDQN: per agent and step, one jitted act and one jitted update."""
+    game, n, g = adapter.game, adapter.n_agents, config.n_actions
+    grid = jnp.linspace(-1.0, 1.0, g)
+    sizes = [4] + [config.hidden] * config.n_layers + [1]
+
+    def init(key):
+        ws = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            key, k = jax.random.split(key)
+            ws.append((jax.random.normal(k, (a, b)) / np.sqrt(a), jnp.zeros(b)))
+        return ws
+
+    def q(ws, x):
+        for w, b in ws[:-1]:
+            x = jax.nn.leaky_relu(x @ w + b, config.leaky_slope)
+        return (x @ ws[-1][0] + ws[-1][1])[..., 0]
+
+    def q_grid(ws, obs):  # every grid action as its own row
+        cand = adapter.candidate_features(obs, grid)
+        x = jnp.concatenate([jnp.repeat(obs[..., None, :], g, -2), cand[..., None]], -1)
+        return q(ws, x), cand
+
+    opt = optax.adam(config.lr)
+
+    @jax.jit
+    def act(ws, obs):
+        qs, cand = q_grid(ws, obs)
+        return jnp.take_along_axis(cand, jnp.argmax(qs, -1)[..., None], -1)[..., 0]
+
+    @jax.jit
+    def update(ws, tgt, opt_state, o, a, r, o2, d):
+        qs, cand = q_grid(ws, o2)
+        a2 = jnp.take_along_axis(cand, jnp.argmax(qs, -1)[..., None], -1)[..., 0]
+        y = r + config.gamma * (1 - d) * q(tgt, jnp.concatenate([o2, a2[:, None]], -1))
+        loss = lambda w: jnp.mean((y - q(w, jnp.concatenate([o, a[:, None]], -1))) ** 2)  # noqa: E731
+        grads = jax.grad(loss)(ws)
+        upd, opt_state = opt.update(grads, opt_state)
+        return optax.apply_updates(ws, upd), opt_state
+
+    rng = np.random.default_rng(0)
+    nets = [init(jax.random.key(i)) for i in range(n)]
+    tgts = list(nets)
+    opts = [opt.init(w) for w in nets]
+    cap = config.memory_size
+    mem = [{k: np.zeros((cap, *s), np.float32) for k, s in
+            [("o", (3,)), ("a", ()), ("r", ()), ("o2", (3,)), ("d", ())]} for _ in range(n)]
+    size = 0
+    key = jax.random.key(1)
+    step_fn = jax.jit(adapter.step)
+    obs, state = adapter.reset(key, params)
+    done_steps = updates = 0
+    t0 = time.perf_counter()
+    compile_s = None
+    while done_steps < n_steps_total:
+        key, k, k_reset = jax.random.split(key, 3)
+        noise = game.draw_noise(k)
+        feats = jnp.stack([act(nets[i], obs[i]) for i in range(n)])
+        # a fixed epsilon and uniform exploration: what is timed is the update, not the schedule
+        explore = rng.uniform(size=n) < 0.1
+        feats = jnp.where(explore, jnp.asarray(rng.uniform(-1, 1, n), jnp.float32), feats)
+        out = step_fn(state, adapter.env_action(feats, state, params), noise, params)
+        r = np.asarray(adapter.reward(out.rewards, out.info, state, params))
+        o, o2, f = np.asarray(obs), np.asarray(out.obs), np.asarray(feats)
+        for i in range(n):
+            m = mem[i]
+            m["o"][size % cap], m["a"][size % cap], m["r"][size % cap] = o[i], f[i], r[i]
+            m["o2"][size % cap], m["d"][size % cap] = o2[i], float(out.done)
+        size += 1
+        if size >= config.batch_size:
+            for i in range(n):
+                idx = rng.integers(0, min(size, cap), config.batch_size)
+                b = {k: jnp.asarray(v[idx]) for k, v in mem[i].items()}
+                nets[i], opts[i] = update(nets[i], tgts[i], opts[i], b["o"], b["a"], b["r"], b["o2"], b["d"])
+                updates += 1
+            if compile_s is None:
+                jax.block_until_ready(nets)
+                compile_s = time.perf_counter() - t0
+                t0, updates = time.perf_counter(), 0
+        if size % config.target_every == 0:
+            tgts = list(nets)
+        if bool(out.done):
+            obs, state = adapter.reset(k_reset, params)
+        else:
+            obs, state = out.obs, out.state
+        done_steps += 1
+    jax.block_until_ready(nets)
+    return compile_s or 0.0, time.perf_counter() - t0, updates / (time.perf_counter() - t0)
+
+
+def run(args) -> int:
+    _check_positive("runs", args.runs, 0)
+    _check_positive("iterations", args.iterations, 7)
+    _check_positive("actions", args.actions, 2)
+    _check_positive("reference-steps", args.reference_steps, 0)
+    use_all_cpu_cores()  # before JAX's first computation
+    game = ExecutionGame(n_agents=2, n_steps=10)
+    adapter = ExecutionAdapter(game)
+    params = adapter.make_params(game.make_params(sigma=1e-3))
+    config = dataclasses.replace(
+        DQNConfig(), n_actions=args.actions, head=args.head,
+        train_iterations=args.iterations, log_every=args.iterations,
+    )
+    config.validate(game.n_agents)
+    runs = args.runs or 4 * len(jax.devices())
+    print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}; "
+          f"2 agents, grid {args.actions}, head {args.head}, batch {config.batch_size}, "
+          f"memory {config.memory_size}, {args.iterations} episodes x {game.n_steps} steps")
+    c, r, ups, runs = _time_learner(adapter, params, config, runs)
+    print(f"lax.scan learner, {runs} run(s) (a multiple of the devices) vmapped over "
+          f"{len(jax.devices())} device(s): compile {c:.1f} s, run {r:.2f} s, {ups:,.0f} agent-updates/s")
+    if args.reference_steps > config.batch_size:
+        rc, rr, rups = _reference(adapter, params, config, args.reference_steps)
+        print(f"plain jitted reference (Python loop): warm-up incl. compile {rc:.1f} s, "
+              f"run {rr:.2f} s, {rups:,.0f} agent-updates/s")
+        print(f"ratio lax.scan / reference: {ups / rups:.2f}x")
+    return 0

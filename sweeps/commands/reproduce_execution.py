@@ -1,0 +1,50 @@
+"""`jaxmarkets reproduce execution`: paper 001's Double-DQN traders, Figures 1-14.
+
+--quick (the default) trains fewer runs for fewer iterations and finishes in a
+few minutes on a laptop CPU; every figure says so. --full is the paper's
+setting (3 sigmas x 20 runs, 5,000 training + 2,500 test iterations): minutes
+on a GPU, an hour or more on a CPU. All runs of one experiment are one
+compiled, vmapped program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+
+from sweeps.execution import FULL, QUICK, run_study, use_all_cpu_cores
+
+
+def add_parser(subparsers) -> None:
+    p = subparsers.add_parser(
+        "execution",
+        help="paper 001: Double-DQN agents in the execution game (Figures 1-14, summary)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
+                      help="few runs and iterations, minutes on a CPU (default)")
+    mode.add_argument("--full", dest="mode", action="store_const", const="full",
+                      help="the paper's setting")
+    p.set_defaults(mode="quick")
+    p.add_argument("--out", default=None, help="results directory (default results/execution-MODE)")
+    p.add_argument("--force", action="store_true", help="overwrite an existing results directory")
+    p.add_argument("--seed", type=int, default=0)
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    cfg = dataclasses.replace(QUICK if args.mode == "quick" else FULL, seed=args.seed)
+    out = args.out or f"results/execution-{args.mode}"
+    use_all_cpu_cores()  # before JAX's first computation
+    cfg.validate()
+    result = run_study(cfg, out, force=args.force)
+    print(f"{'experiment':<20} {'σ train':>8} {'σ test':>8} {'runs':>4} {'rect':>4} "
+          f"{'q1':>3} {'q2':>3} {'q3':>3} {'q4':>3} {'dist':>6} {'mean IS':>8} {'Nash':>7} {'Pareto':>7}")
+    for r in result["rows"]:
+        print(f"{r['experiment']:<20} {r['sigma_train']:>8.0e} {r['sigma_test']:>8.0e} {r['runs']:>4} "
+              f"{r['in_rectangle']:>4} {r['q1']:>3} {r['q2']:>3} {r['q3']:>3} {r['q4']:>3} "
+              f"{r['mean_distance_to_front']:>6.2f} {r['mean_is']:>8.2f} {r['nash_is']:>7.2f} "
+              f"{r['pareto_is']:>7.2f}")
+    return 0
