@@ -35,6 +35,7 @@ from flax import struct
 
 from agents import replay
 from agents.networks import HEADS, QNetwork, q_at
+from jaxmarkets.core import check_int, check_range
 
 
 @struct.dataclass
@@ -72,13 +73,13 @@ class DQNConfig:
     unroll_steps: bool = False  # unrolling the steps compiles 3x slower and ran slower on CPU
 
     def validate(self, n_agents: int | None = None) -> None:
-        _check_int("n_layers", self.n_layers, 1)
-        _check_int("hidden", self.hidden, 1)
-        _check_int("n_actions", self.n_actions, 2)
+        check_int("n_layers", self.n_layers, 1)
+        check_int("hidden", self.hidden, 1)
+        check_int("n_actions", self.n_actions, 2)
         if self.head not in HEADS:
             raise ValueError(f"head = {self.head!r} is not one of {', '.join(HEADS)}")
-        _check_int("batch_size", self.batch_size, 1)
-        _check_int("memory_size", self.memory_size, 1)
+        check_int("batch_size", self.batch_size, 1)
+        check_int("memory_size", self.memory_size, 1)
         if self.batch_size > self.memory_size:
             raise ValueError(
                 f"batch_size = {self.batch_size} is larger than memory_size = "
@@ -89,11 +90,11 @@ class DQNConfig:
                 f"memory_size = {self.memory_size} with halve_memory: half the memory must "
                 f"hold a batch; allowed range [2 * batch_size = {2 * self.batch_size}, inf)"
             )
-        _check_int("eps_every", self.eps_every, 1)
-        _check_int("target_every", self.target_every, 1)
-        _check_int("train_iterations", self.train_iterations, 0)
-        _check_int("test_iterations", self.test_iterations, 0)
-        _check_int("log_every", self.log_every, 1)
+        check_int("eps_every", self.eps_every, 1)
+        check_int("target_every", self.target_every, 1)
+        check_int("train_iterations", self.train_iterations, 0)
+        check_int("test_iterations", self.test_iterations, 0)
+        check_int("log_every", self.log_every, 1)
         if self.train_iterations % self.log_every:
             raise ValueError(
                 f"train_iterations = {self.train_iterations} is not a multiple of "
@@ -111,27 +112,12 @@ class DQNConfig:
         return DQNHparams(f(self.lr), f(self.gamma), f(self.eps_start), f(self.eps_decay))
 
 
-def _check_int(name, value, low):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} = {value!r} must be an integer in [{low}, inf)")
-
-
-def _check_range(name, value, low, high, low_open=False):
-    arr = np.asarray(value, np.float64)
-    bad = ~np.isfinite(arr) | (arr > high) | ((arr <= low) if low_open else (arr < low))
-    if np.any(bad):
-        shown = arr.item() if arr.ndim == 0 else arr.tolist()
-        raise ValueError(
-            f"{name} = {shown} is outside the allowed range {'(' if low_open else '['}{low:g}, {high:g}]"
-        )
-
-
 def validate_hparams(hp: DQNHparams) -> None:
     """Runs in Python before anything is compiled (a batch of hparams is checked whole)."""
-    _check_range("lr", hp.lr, 0.0, np.inf, low_open=True)
-    _check_range("gamma", hp.gamma, 0.0, 1.0)
-    _check_range("eps_start", hp.eps_start, 0.0, 1.0)
-    _check_range("eps_decay", hp.eps_decay, 0.0, 1.0, low_open=True)
+    check_range("lr", hp.lr, 0.0, low_open=True)
+    check_range("gamma", hp.gamma, 0.0, 1.0)
+    check_range("eps_start", hp.eps_start, 0.0, 1.0)
+    check_range("eps_decay", hp.eps_decay, 0.0, 1.0, low_open=True)
 
 
 class Transition(NamedTuple):

@@ -24,6 +24,7 @@ COMMANDS = [
     ("bench", "sweeps.commands.bench_firesale"),
     ("bench", "sweeps.commands.bench_execution"),
     ("sweep", "sweeps.commands.sweep"),
+    ("bench", "sweeps.commands.bench_sweep"),
     ("results", "sweeps.commands.results"),
     ("bench", "sweeps.commands.bench_ddqn"),
     ("reproduce", "sweeps.commands.reproduce_execution"),

@@ -48,7 +48,7 @@ def identity(study: str, grid: Grid, seeds: list[int], config: dict) -> dict:
     return {"study": study, "grid": grid.to_json(), "seeds": seeds, "config": config}
 
 
-def prepare_dir(out_dir: str, ident: dict, *, resume: bool, force: bool) -> None:
+def prepare_dir(out_dir: str, ident: dict | None, *, resume: bool, force: bool) -> None:
     """Refuse to overwrite, or to resume a directory of another sweep; before anything runs."""
     manifest_path = os.path.join(out_dir, MANIFEST)
     if resume:
@@ -136,7 +136,9 @@ def write_csv(path: str, rows: list[dict]) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fields)
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows(
+            {k: f"{v:.6g}" if isinstance(v, float) else v for k, v in row.items()} for row in rows
+        )
 
 
 def load_metrics(out_dir: str) -> dict[str, dict[str, np.ndarray]]:

@@ -71,6 +71,26 @@ class Plan:
         ]
 
 
+def use_all_cpu_cores() -> None:
+    """Expose every CPU core as a JAX device, so runs sharded over them run in parallel.
+
+    One XLA:CPU program of small matrices keeps about one core busy; one device
+    per core uses them all. It must run before JAX's first computation (later it
+    changes nothing), and it leaves a device count set through XLA_FLAGS alone.
+    """
+    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
+        return
+    try:
+        jax.config.update("jax_num_cpu_devices", max(1, os.cpu_count() or 1))
+    except RuntimeError:
+        pass
+
+
+def stack(trees):
+    """Stack a list of pytrees of one structure on a new leading (run) axis."""
+    return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
+
+
 def pad_runs(tree, n_runs: int, multiple: int):
     """Pad the leading run axis to a multiple by repeating run 0 (always valid input)."""
     padded = math.ceil(n_runs / multiple) * multiple
@@ -78,6 +98,18 @@ def pad_runs(tree, n_runs: int, multiple: int):
         return tree
     extra = padded - n_runs
     return jax.tree.map(lambda x: jnp.concatenate([x, jnp.repeat(x[:1], extra, axis=0)]), tree)
+
+
+def run_sharding(devices=None) -> NamedSharding:
+    """The run axis split over a one-axis mesh of the devices."""
+    devices = list(devices if devices is not None else jax.devices())
+    return NamedSharding(Mesh(np.asarray(devices), ("runs",)), PartitionSpec("runs"))
+
+
+def shard_runs(tree, n_runs: int, devices=None):
+    """Pad the run axis to a multiple of the device count and place it sharded."""
+    sharding = run_sharding(devices)
+    return jax.device_put(pad_runs(tree, n_runs, sharding.mesh.size), sharding)
 
 
 # -------------------------------------------------------------------- checkpoints
@@ -88,6 +120,8 @@ def _is_key(x) -> bool:
 
 
 def _atomic_savez(path: str, arrays: dict[str, np.ndarray]) -> None:
+    if jax.process_index() != 0:  # every process holds the gathered arrays; one writes
+        return
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "wb") as f:
         np.savez(f, **arrays)
@@ -172,21 +206,21 @@ def run(
     resume: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    chunk_seconds: list | None = None,
 ) -> dict[str, dict[str, np.ndarray]]:
     """Run every run of the batch to the end; returns metrics per phase.
 
     `keys`, `params`, `hparams` carry a leading run axis. Metrics come back as
     {phase: {name: array [n_runs, n_chunk_blocks..., ...]}} with padding removed.
     `stop_after` ends the loop after that many chunks of this call (a clean stop
-    for tests and for splitting long sweeps across jobs).
+    for tests and for splitting long sweeps across jobs); `chunk_seconds`, if
+    given, receives each chunk's wall time (the first of a phase includes its
+    compilation).
     """
     devices = list(devices if devices is not None else jax.devices())
     n_runs = int(jax.tree.leaves(keys)[0].shape[0])
-    mesh = Mesh(np.asarray(devices), ("runs",))
-    sharded = NamedSharding(mesh, PartitionSpec("runs"))
-    inputs = pad_runs((keys, params, hparams), n_runs, len(devices))
-    inputs = jax.device_put(inputs, sharded)
-    keys_p, params_p, hparams_p = inputs
+    sharded = run_sharding(devices)
+    keys_p, params_p, hparams_p = shard_runs((keys, params, hparams), n_runs, devices)
 
     init = jax.jit(jax.vmap(plan.init), out_shardings=sharded)
     chunk_fns = [
@@ -214,8 +248,11 @@ def run(
             break
         p, c = schedule[index]
         phase = plan.phases[p]
+        t0 = time.perf_counter()
         carry, metrics = chunk_fns[p](carry, params_p, hparams_p)
         metrics = _to_host(metrics)
+        if chunk_seconds is not None:
+            chunk_seconds.append((phase.name, time.perf_counter() - t0))
         _atomic_savez(
             os.path.join(out_dir, METRICS_DIR, f"{phase.name}_{c:05d}.npz"),
             {name: np.asarray(x)[:n_runs] for name, x in metrics.items()},
@@ -273,6 +310,8 @@ def device_info(devices=None) -> dict[str, Any]:
 
 
 def write_json(path: str, obj: dict) -> None:
+    if jax.process_index() != 0:
+        return
     tmp = f"{path}.tmp-{os.getpid()}"
     with open(tmp, "w") as f:
         json.dump(obj, f, indent=2, default=str)

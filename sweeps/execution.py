@@ -13,18 +13,19 @@ import dataclasses
 import json
 import os
 import platform
+import sys
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 from flax import struct
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
 from agents.adapter import EnvAdapter
 from agents.dqn import DQNConfig, make_learner
 from jaxmarkets.execution import theory
 from jaxmarkets.execution.game import ExecutionGame, ExecutionParams
+from sweeps import driver, engine
 
 EXPLORATIONS = ("twap", "nash")
 
@@ -145,10 +146,11 @@ class StudyConfig:
             raise ValueError(
                 f"swap_runs = {self.swap_runs} is outside the allowed range [0, runs = {self.runs}]"
             )
-        if self.train_iterations % self.chunk:
-            raise ValueError(
-                f"train_iterations = {self.train_iterations} is not a multiple of chunk = {self.chunk}"
-            )
+        for name in ("train_iterations", "test_iterations"):
+            if getattr(self, name) % self.chunk:
+                raise ValueError(
+                    f"{name} = {getattr(self, name)} is not a multiple of chunk = {self.chunk}"
+                )
         if not self.sigmas:
             raise ValueError("sigmas is empty")
         for s in self.sigmas:
@@ -203,42 +205,15 @@ QUICK = StudyConfig(
 FULL = StudyConfig()
 
 
-def _stack(trees):
-    return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
-
-
-def use_all_cpu_cores() -> None:
-    """Expose every CPU core as a JAX device, so runs sharded over them run in parallel.
-
-    One XLA CPU program of these small matrices keeps about one core busy;
-    sharding the run axis over one device per core uses them all. Only possible
-    before JAX's first computation; later it leaves the devices as they are.
-    """
-    try:
-        jax.config.update("jax_num_cpu_devices", max(1, os.cpu_count() or 1))
-    except RuntimeError:
-        pass
-
-
-def shard_runs(tree, n_runs: int):
-    """Pad the run axis to a multiple of the device count (repeating run 0) and shard it."""
-    devices = jax.devices()
-    if len(devices) == 1:
-        return tree
-    padded = -(-n_runs // len(devices)) * len(devices)
-    idx = np.concatenate([np.arange(n_runs), np.zeros(padded - n_runs, int)])
-    tree = jax.tree.map(lambda x: x[idx], tree)
-    sharding = NamedSharding(Mesh(np.array(devices), ("runs",)), PartitionSpec("runs"))
-    return jax.device_put(tree, sharding)
-
-
 def run_group(cfg: StudyConfig, key, exploration: str, fixed_agents, per_sigma: int, swap: bool,
-              name: str, log=print) -> dict:
-    """Train and test `per_sigma` runs for every sigma as one vmapped program.
+              name: str, out_dir: str) -> dict:
+    """Train and test `per_sigma` runs for every sigma through the sweep engine.
 
-    Returns NumPy arrays over runs: sigma [R], test_is [R, M, 2], volume [R, 2, N]
-    (mean over the test episodes), train_is [R, blocks, 2], and with `swap` the
-    same test metrics under the swapped sigma (swap_sigma, swap_is, swap_volume).
+    The runs are one vmapped program sharded over the devices, in chunks whose
+    metrics and checkpoints go to `out_dir`. Returns NumPy arrays over runs:
+    sigma [R], test_is [R, M, 2], volume [R, 2, N] (mean over the test episodes),
+    train_is [R, blocks, 2], and with `swap` the same test metrics under the
+    swapped sigma (swap_sigma, swap_is, swap_volume).
     """
     game = cfg.game()
     adapter = ExecutionAdapter(game, exploration)
@@ -246,38 +221,34 @@ def run_group(cfg: StudyConfig, key, exploration: str, fixed_agents, per_sigma: 
     learner = make_learner(adapter, dqn_config)
     sigmas = np.repeat(np.asarray(cfg.sigmas, np.float64), per_sigma)
     swap_sigmas = np.array([SWAP.get(float(s), float(s)) for s in sigmas])
-    params = _stack([adapter.make_params(cfg.game_params(s)) for s in sigmas])
-    swap_params = _stack([adapter.make_params(cfg.game_params(s)) for s in swap_sigmas])
-    hp = dqn_config.hparams()
+    params = {
+        "own": engine.stack([adapter.make_params(cfg.game_params(s)) for s in sigmas]),
+        "swap": engine.stack([adapter.make_params(cfg.game_params(s)) for s in swap_sigmas]),
+    }
     n_runs = len(sigmas)
-    keys = jax.random.split(key, n_runs)
-    keys, params, swap_params = shard_runs((keys, params, swap_params), n_runs)
-    M = cfg.test_iterations
+    hparams = engine.stack([dqn_config.hparams()] * n_runs)
 
-    init = jax.jit(jax.vmap(learner.init, in_axes=(0, 0, None)))
-    chunk = jax.jit(jax.vmap(lambda c, p: learner.train_chunk(c, p, hp, cfg.chunk)))
-    test = jax.jit(jax.vmap(lambda c, p: learner.test(c, p, M)[1]))
+    def test_under(which):
+        return lambda c, p, h, n: learner.test(c, p[which], n)
 
-    t0 = time.perf_counter()
-    carry = init(keys, params, hp)
-    train_blocks = []
-    n_chunks = cfg.train_iterations // cfg.chunk
-    for i in range(n_chunks):
-        carry, metrics = chunk(carry, params)
-        train_blocks.append(np.asarray(jax.device_get(metrics["is"]))[:n_runs])
-        log(f"  {name}: {len(sigmas)} runs, trained {(i + 1) * cfg.chunk}/{cfg.train_iterations} "
-            f"iterations, {time.perf_counter() - t0:.0f} s")
-    tested = jax.tree.map(lambda x: np.asarray(x)[:n_runs], jax.device_get(test(carry, params)))
+    phases = [
+        engine.Phase("train", cfg.train_iterations, lambda c, p, h, n: learner.train_chunk(c, p["own"], h, n)),
+        engine.Phase("test", cfg.test_iterations, test_under("own")),
+    ]
+    if swap:
+        phases.append(engine.Phase("swap", cfg.test_iterations, test_under("swap")))
+    plan = engine.Plan(lambda k, p, h: learner.init(k, p["own"], h), tuple(phases), cfg.chunk)
+    print(f"  {name}: {n_runs} runs on {jax.device_count()} device(s)", file=sys.stderr)
+    metrics = engine.run(plan, jax.random.split(key, n_runs), params, hparams, out_dir)
     out = {
         "sigma": sigmas,
-        "test_is": tested["is"],
-        "volume": tested["volume"].mean(1),
-        "train_is": np.concatenate(train_blocks, axis=1),
+        "test_is": metrics["test"]["is"],
+        "volume": metrics["test"]["volume"].mean(1),
+        "train_is": metrics["train"]["is"],
     }
     if swap:
-        swapped = jax.tree.map(lambda x: np.asarray(x)[:n_runs], jax.device_get(test(carry, swap_params)))
-        out.update(swap_sigma=swap_sigmas, swap_is=swapped["is"], swap_volume=swapped["volume"].mean(1))
-    log(f"  {name}: tested {M} iterations, {time.perf_counter() - t0:.0f} s in all")
+        out.update(swap_sigma=swap_sigmas, swap_is=metrics["swap"]["is"],
+                   swap_volume=metrics["swap"]["volume"].mean(1))
     return out
 
 
@@ -504,17 +475,10 @@ def fig_centroids(path, groups, th, title, cfg):
 # ------------------------------------------------------------------ the study
 
 
-def _prepare_out(out_dir: str, force: bool) -> None:
-    if os.path.exists(out_dir) and (not os.path.isdir(out_dir) or os.listdir(out_dir)):
-        if not force:
-            raise ValueError(f"--out {out_dir} already exists and is not empty; pass --force to overwrite it")
-    os.makedirs(out_dir, exist_ok=True)
-
-
 def run_study(cfg: StudyConfig, out_dir: str, force: bool = False, log=print) -> dict:
     """Every experiment, figure and table of the reproduction, into `out_dir`."""
     cfg.validate()
-    _prepare_out(out_dir, force)
+    driver.prepare_dir(out_dir, None, resume=False, force=force)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -526,18 +490,18 @@ def run_study(cfg: StudyConfig, out_dir: str, force: bool = False, log=print) ->
     timings = {}
 
     t0 = time.perf_counter()
-    main = run_group(cfg, keys[0], "twap", (), cfg.runs, True, "main (Fig. 1-12)", log)
+    main = run_group(cfg, keys[0], "twap", (), cfg.runs, True, "main (Fig. 1-12)", os.path.join(out_dir, "runs", "main"))
     timings["main_s"] = time.perf_counter() - t0
     nash_x = fixed = None
     if cfg.nash_explore_runs:
         t0 = time.perf_counter()
         nash_x = run_group(cfg, keys[1], "nash", (), cfg.nash_explore_runs, False,
-                           "Nash-centred exploration (Fig. 13)", log)
+                           "Nash-centred exploration (Fig. 13)", os.path.join(out_dir, "runs", "nash_exploration"))
         timings["nash_explore_s"] = time.perf_counter() - t0
     if cfg.fixed_nash_runs:
         t0 = time.perf_counter()
         fixed = run_group(cfg, keys[2], "twap", (1,), cfg.fixed_nash_runs, False,
-                          "against a fixed Nash player (Fig. 14)", log)
+                          "against a fixed Nash player (Fig. 14)", os.path.join(out_dir, "runs", "fixed_nash"))
         timings["fixed_nash_s"] = time.perf_counter() - t0
 
     log("figures and tables")

@@ -99,7 +99,7 @@ def test_sweep_end_to_end_results_and_resume_of_another_grid(tmp_path, capsys):
     capsys.readouterr()
     assert main(["results", out]) == 0
     text = capsys.readouterr().out
-    assert "study execution: 4 runs, status complete" in text and "share_supra_competitive" in text
+    assert "study execution: 4 runs, status complete" in text and "share_in_rectangle" in text and os.path.exists(os.path.join(out, "seed_robustness.png"))
     # the same directory cannot be resumed as another grid, nor written again without --force
     assert main(["sweep", "execution", *SMALL, "--set", "sigma=1e-3", "--seeds", "2", "--resume", out]) == 2
     assert "grid" in capsys.readouterr().err

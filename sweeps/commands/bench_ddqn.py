@@ -22,7 +22,8 @@ import optax
 
 from agents.dqn import DQNConfig, make_learner
 from jaxmarkets.execution.game import ExecutionGame
-from sweeps.execution import ExecutionAdapter, shard_runs, use_all_cpu_cores
+from sweeps.engine import shard_runs, use_all_cpu_cores
+from sweeps.execution import ExecutionAdapter
 
 
 def add_parser(subparsers) -> None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from sweeps.execution import FULL, QUICK, run_study, use_all_cpu_cores
+from sweeps.engine import use_all_cpu_cores
+from sweeps.execution import FULL, QUICK, run_study
 
 
 def add_parser(subparsers) -> None:

@@ -31,8 +31,10 @@ def add_parser(subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from sweeps import driver
+    from sweeps import driver, engine
     from sweeps.grid import Grid
+
+    engine.use_all_cpu_cores()  # before JAX's first computation
 
     if args.seeds < 1:
         raise ValueError(f"--seeds = {args.seeds} is outside the allowed range [1, inf)")
