@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from jaxmarkets.core import check_int, check_range
+from sweeps import driver
 
 RULES = ("best_response", "simplified")
 
@@ -264,10 +265,8 @@ def plot_figure3(rows, path: Path, cfg: StudyConfig) -> None:
 def run_study(cfg: StudyConfig, out, force: bool = False, log=print) -> dict:
     """Run every part of the study into `out`; returns the manifest."""
     cfg.validate()
+    driver.prepare_dir(str(out), None, resume=False, force=force)
     out = Path(out)
-    if out.exists() and any(out.iterdir()) and not force:
-        raise ValueError(f"--out {str(out)!r} exists and is not empty; pass --force to overwrite")
-    out.mkdir(parents=True, exist_ok=True)
     import jax
 
     timings = {}
