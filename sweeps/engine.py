@@ -44,6 +44,7 @@ class Phase:
     name: str
     iterations: int
     chunk: Callable  # (carry, params, hparams, n_iterations) -> (carry, metrics), one run
+    chunk_size: int | None = None  # iterations per chunk; None takes the plan's
 
 
 @dataclasses.dataclass(frozen=True)
@@ -53,21 +54,25 @@ class Plan:
     chunk_size: int
 
     def __post_init__(self):
-        if self.chunk_size < 1:
-            raise ValueError(f"chunk_size = {self.chunk_size} is outside the allowed range [1, inf)")
         for phase in self.phases:
-            if phase.iterations % self.chunk_size:
+            size = self.size(phase)
+            if size < 1:
+                raise ValueError(f"phase {phase.name}: chunk_size = {size} is outside the allowed range [1, inf)")
+            if phase.iterations % size:
                 raise ValueError(
                     f"phase {phase.name}: iterations = {phase.iterations} is not a multiple "
-                    f"of chunk_size = {self.chunk_size}"
+                    f"of chunk_size = {size}"
                 )
+
+    def size(self, phase: Phase) -> int:
+        return phase.chunk_size or self.chunk_size
 
     def chunks(self) -> list[tuple[int, int]]:
         """(phase index, chunk index within the phase) in execution order."""
         return [
             (p, c)
             for p, phase in enumerate(self.phases)
-            for c in range(phase.iterations // self.chunk_size)
+            for c in range(phase.iterations // self.size(phase))
         ]
 
 
@@ -225,7 +230,7 @@ def run(
     init = jax.jit(jax.vmap(plan.init), out_shardings=sharded)
     chunk_fns = [
         jax.jit(
-            jax.vmap(lambda c, p, h, fn=phase.chunk: fn(c, p, h, plan.chunk_size)),
+            jax.vmap(lambda c, p, h, fn=phase.chunk, n=plan.size(phase): fn(c, p, h, n)),
             out_shardings=sharded,
             donate_argnums=0,
         )
@@ -259,7 +264,7 @@ def run(
         )
         save_checkpoint(ckpt_path, carry, index + 1)
         done_chunks += 1
-        bar.update((index + 1) * plan.chunk_size, phase.name)
+        bar.update(sum(plan.size(plan.phases[q]) for q, _ in schedule[: index + 1]), phase.name)
     bar.close()
     return collect_metrics(plan, out_dir)
 
@@ -269,7 +274,7 @@ def collect_metrics(plan: Plan, out_dir: str) -> dict[str, dict[str, np.ndarray]
     out: dict[str, dict[str, np.ndarray]] = {}
     for phase in plan.phases:
         parts = []
-        for c in range(phase.iterations // plan.chunk_size):
+        for c in range(phase.iterations // plan.size(phase)):
             path = os.path.join(out_dir, METRICS_DIR, f"{phase.name}_{c:05d}.npz")
             if not os.path.exists(path):
                 break

@@ -146,11 +146,10 @@ class StudyConfig:
             raise ValueError(
                 f"swap_runs = {self.swap_runs} is outside the allowed range [0, runs = {self.runs}]"
             )
-        for name in ("train_iterations", "test_iterations"):
-            if getattr(self, name) % self.chunk:
-                raise ValueError(
-                    f"{name} = {getattr(self, name)} is not a multiple of chunk = {self.chunk}"
-                )
+        if self.train_iterations % self.chunk:
+            raise ValueError(
+                f"train_iterations = {self.train_iterations} is not a multiple of chunk = {self.chunk}"
+            )
         if not self.sigmas:
             raise ValueError("sigmas is empty")
         for s in self.sigmas:
@@ -228,22 +227,23 @@ def run_group(cfg: StudyConfig, key, exploration: str, fixed_agents, per_sigma: 
     n_runs = len(sigmas)
     hparams = engine.stack([dqn_config.hparams()] * n_runs)
 
-    def test_under(which):
-        return lambda c, p, h, n: learner.test(c, p[which], n)
+    def test_under(which):  # the test phases run as one chunk each
+        return engine.Phase(which, cfg.test_iterations, lambda c, p, h, n: learner.test(c, p[which], n),
+                            cfg.test_iterations)
 
     phases = [
         engine.Phase("train", cfg.train_iterations, lambda c, p, h, n: learner.train_chunk(c, p["own"], h, n)),
-        engine.Phase("test", cfg.test_iterations, test_under("own")),
+        test_under("own"),
     ]
     if swap:
-        phases.append(engine.Phase("swap", cfg.test_iterations, test_under("swap")))
+        phases.append(test_under("swap"))
     plan = engine.Plan(lambda k, p, h: learner.init(k, p["own"], h), tuple(phases), cfg.chunk)
     print(f"  {name}: {n_runs} runs on {jax.device_count()} device(s)", file=sys.stderr)
     metrics = engine.run(plan, jax.random.split(key, n_runs), params, hparams, out_dir)
     out = {
         "sigma": sigmas,
-        "test_is": metrics["test"]["is"],
-        "volume": metrics["test"]["volume"].mean(1),
+        "test_is": metrics["own"]["is"],
+        "volume": metrics["own"]["volume"].mean(1),
         "train_is": metrics["train"]["is"],
     }
     if swap:
