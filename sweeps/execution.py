@@ -227,23 +227,23 @@ def run_group(cfg: StudyConfig, key, exploration: str, fixed_agents, per_sigma: 
     n_runs = len(sigmas)
     hparams = engine.stack([dqn_config.hparams()] * n_runs)
 
-    def test_under(which):  # the test phases run as one chunk each
-        return engine.Phase(which, cfg.test_iterations, lambda c, p, h, n: learner.test(c, p[which], n),
+    def test_under(name, which):  # the test phases run as one chunk each
+        return engine.Phase(name, cfg.test_iterations, lambda c, p, h, n: learner.test(c, p[which], n),
                             cfg.test_iterations)
 
     phases = [
         engine.Phase("train", cfg.train_iterations, lambda c, p, h, n: learner.train_chunk(c, p["own"], h, n)),
-        test_under("own"),
+        test_under("test", "own"),
     ]
     if swap:
-        phases.append(test_under("swap"))
+        phases.append(test_under("swap", "swap"))
     plan = engine.Plan(lambda k, p, h: learner.init(k, p["own"], h), tuple(phases), cfg.chunk)
     print(f"  {name}: {n_runs} runs on {jax.device_count()} device(s)", file=sys.stderr)
     metrics = engine.run(plan, jax.random.split(key, n_runs), params, hparams, out_dir)
     out = {
         "sigma": sigmas,
-        "test_is": metrics["own"]["is"],
-        "volume": metrics["own"]["volume"].mean(1),
+        "test_is": metrics["test"]["is"],
+        "volume": metrics["test"]["volume"].mean(1),
         "train_is": metrics["train"]["is"],
     }
     if swap:
