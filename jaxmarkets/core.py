@@ -35,14 +35,6 @@ class Box(NamedTuple):
             key, self.shape, self.dtype, minval=self.low, maxval=self.high
         )
 
-    def contains(self, x) -> bool:
-        x = np.asarray(x)
-        return (
-            x.shape == tuple(self.shape)
-            and bool(np.all(x >= np.asarray(self.low)))
-            and bool(np.all(x <= np.asarray(self.high)))
-        )
-
 
 class StepResult(NamedTuple):
     obs: jax.Array

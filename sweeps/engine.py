@@ -296,7 +296,9 @@ def is_complete(plan: Plan, out_dir: str) -> bool:
 def versions() -> dict[str, str]:
     from importlib import metadata
 
-    out = {}
+    import platform
+
+    out = {"python": platform.python_version()}
     for name in ("jaxmarkets", "jax", "jaxlib", "flax", "optax", "numpy"):
         try:
             out[name] = metadata.version(name)

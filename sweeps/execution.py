@@ -12,7 +12,6 @@ import csv
 import dataclasses
 import json
 import os
-import platform
 import sys
 import time
 
@@ -371,6 +370,20 @@ def _reference_marks(ax, th, legend=True):
     ax.plot([p1], [p2], "g*", ms=14, mec="k", label="Pareto optimum (TWAP)" if legend else None, zorder=5)
 
 
+def _finish_is_axes(fig, ax, path, lower, upper, xlabel, ylabel, title, cfg, th):
+    """Limits, labels, legend and footer of a figure in the (IS agent 1, IS agent 2) plane."""
+    import matplotlib.pyplot as plt
+
+    ax.set_xlim(lower[0], upper[0])
+    ax.set_ylim(lower[1], upper[1])
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7, loc="best")
+    _footer(fig, cfg, th)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
 def fig_scatter(path, is_runs, th, title, cfg):
     import matplotlib.pyplot as plt
 
@@ -387,15 +400,7 @@ def fig_scatter(path, is_runs, th, title, cfg):
     lo = np.minimum(allc.min(0), np.percentile(is_runs.reshape(-1, 2), 2, axis=0))
     hi = np.maximum(allc.max(0), np.percentile(is_runs.reshape(-1, 2), 98, axis=0))
     pad = 0.08 * (hi - lo) + 0.05
-    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
-    ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
-    ax.set_xlabel("IS agent 1")
-    ax.set_ylabel("IS agent 2")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="best")
-    _footer(fig, cfg, th)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    _finish_is_axes(fig, ax, path, lo - pad, hi + pad, "IS agent 1", "IS agent 2", title, cfg, th)
 
 
 def fig_schedules(path, volume, th, title, cfg):
@@ -461,15 +466,8 @@ def fig_centroids(path, groups, th, title, cfg):
     allc = np.concatenate([c for _, c in groups] + [th["nash_is"][None], th["pareto_is"][None]])
     lo, hi = allc.min(0), allc.max(0)
     pad = 0.15 * (hi - lo) + 0.1
-    ax.set_xlim(lo[0] - pad[0], hi[0] + pad[0])
-    ax.set_ylim(lo[1] - pad[1], hi[1] + pad[1])
-    ax.set_xlabel("IS agent 1 (centroid)")
-    ax.set_ylabel("IS agent 2 (centroid)")
-    ax.set_title(title, fontsize=9)
-    ax.legend(fontsize=7, loc="best")
-    _footer(fig, cfg, th)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
+    _finish_is_axes(fig, ax, path, lo - pad, hi + pad, "IS agent 1 (centroid)", "IS agent 2 (centroid)",
+                    title, cfg, th)
 
 
 # ------------------------------------------------------------------ the study
@@ -593,10 +591,8 @@ def run_study(cfg: StudyConfig, out_dir: str, force: bool = False, log=print) ->
         "study": "execution (paper 001)",
         "config": dataclasses.asdict(cfg),
         "dqn_config": dataclasses.asdict(cfg.dqn()),
-        "versions": {"jax": jax.__version__, "numpy": np.__version__,
-                     "python": platform.python_version()},
-        "device": str(jax.devices()[0].device_kind),
-        "n_devices": jax.device_count(),
+        "versions": engine.versions(),
+        **engine.device_info(),
         "timings_s": {**timings, "total": wall},
         "files": files + ["manifest.json"],
     }

@@ -27,14 +27,13 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import platform
 import time
 from pathlib import Path
 
 import numpy as np
 
 from jaxmarkets.core import check_int, check_range
-from sweeps import driver
+from sweeps import driver, engine
 
 RULES = ("best_response", "simplified")
 
@@ -292,8 +291,8 @@ def run_study(cfg: StudyConfig, out, force: bool = False, log=print) -> dict:
         "study": "firesale (paper 003, Section 5.3)",
         "config": dataclasses.asdict(cfg),
         "timings": timings,
-        "versions": {"jax": jax.__version__, "numpy": np.__version__, "python": platform.python_version()},
-        "device": str(jax.devices()[0]),
+        "versions": engine.versions(),
+        **engine.device_info(),
         "step_counting": "one step = one simultaneous update; steps = updates whose max |change| >= tol",
     }
     (out / "manifest.json").write_text(json.dumps(manifest, indent=2))

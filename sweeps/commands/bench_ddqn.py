@@ -22,6 +22,7 @@ import optax
 
 from agents.dqn import DQNConfig, make_learner
 from jaxmarkets.execution.game import ExecutionGame
+from jaxmarkets.core import check_int
 from sweeps.engine import shard_runs, use_all_cpu_cores
 from sweeps.execution import ExecutionAdapter
 
@@ -42,11 +43,6 @@ def add_parser(subparsers) -> None:
     p.add_argument("--reference-steps", type=int, default=300,
                    help="environment steps of the plain reference (0: skip it)")
     p.set_defaults(func=run)
-
-
-def _check_positive(name, value, low=1):
-    if value < low:
-        raise ValueError(f"--{name} = {value} is outside the allowed range [{low}, inf)")
 
 
 def _time_learner(adapter, params, config, runs):
@@ -167,10 +163,10 @@ def _reference(adapter, params, config, n_steps_total):
 
 
 def run(args) -> int:
-    _check_positive("runs", args.runs, 0)
-    _check_positive("iterations", args.iterations, 7)
-    _check_positive("actions", args.actions, 2)
-    _check_positive("reference-steps", args.reference_steps, 0)
+    check_int("--runs", args.runs, 0)
+    check_int("--iterations", args.iterations, 7)
+    check_int("--actions", args.actions, 2)
+    check_int("--reference-steps", args.reference_steps, 0)
     use_all_cpu_cores()  # before JAX's first computation
     game = ExecutionGame(n_agents=2, n_steps=10)
     adapter = ExecutionAdapter(game)
