@@ -54,6 +54,7 @@ class DQNConfig:
 
     n_layers: int = 5  # hidden layers
     hidden: int = 30  # units per hidden layer
+    pad_to: int = 8  # hidden widths stored padded to a multiple of this: exact, faster (networks.py)
     n_actions: int = 21  # grid of candidate actions for the greedy argmax
     head: str = "action_in"  # the paper's form; "action_out" is far cheaper
     leaky_slope: float = 0.01
@@ -75,6 +76,7 @@ class DQNConfig:
     def validate(self, n_agents: int | None = None) -> None:
         check_int("n_layers", self.n_layers, 1)
         check_int("hidden", self.hidden, 1)
+        check_int("pad_to", self.pad_to, 1)
         check_int("n_actions", self.n_actions, 2)
         if self.head not in HEADS:
             raise ValueError(f"head = {self.head!r} is not one of {', '.join(HEADS)}")
@@ -151,6 +153,7 @@ class DQN:
             head=config.head,
             n_actions=config.n_actions,
             negative_slope=config.leaky_slope,
+            pad_to=config.pad_to,
         )
         self.grid = jnp.linspace(-1.0, 1.0, config.n_actions)
         self.optimizer = optax.scale_by_adam()
@@ -308,13 +311,15 @@ class DQN:
         """Train C episodes, then test M greedy episodes (under `test_params` if given).
 
         Returns {"train": metrics per block of `log_every` episodes,
-                 "test": metrics per test episode, "online": final network params}.
+                 "test": metrics per test episode,
+                 "online": final network params at their true (unpadded) shapes}.
         """
         lc = self.init(key, params, hparams)
         lc, train_metrics = self.train_chunk(lc, params, hparams, self.config.train_iterations)
         test_params = params if test_params is None else test_params
         lc, test_metrics = self.test(lc, test_params, self.config.test_iterations)
-        return {"train": train_metrics, "test": test_metrics, "online": lc.online}
+        online = self.net.true_params(lc.online)  # any leading axes
+        return {"train": train_metrics, "test": test_metrics, "online": online}
 
 
 def make_learner(adapter, config: DQNConfig | None = None) -> DQN:

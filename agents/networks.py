@@ -9,6 +9,16 @@
   not K, and the remaining layers run on one [..., K, hidden] block.
 - head "action_out": one output per grid action, from the observation alone;
   `candidates` then only fixes how many outputs there are. Far cheaper.
+
+Hidden layers are stored zero-padded to a width that is a multiple of
+`pad_to`: XLA:CPU's small matrix products run about a third faster at width 32
+than at the paper's 30, though they do more arithmetic (padding inside each
+call costs more than it saves). The padding is exact: a padded unit's
+pre-activation is 0, leaky ReLU keeps it 0 and its outgoing weights are 0, so
+no output depends on it and every padded parameter's gradient is exactly 0,
+which leaves it 0 under Adam. `true_params` slices the padding off; the
+initial true parameters are those of an unpadded network (`nn.Dense`'s
+initialisation at the true shapes).
 """
 
 from __future__ import annotations
@@ -22,11 +32,47 @@ import jax.numpy as jnp
 HEADS = ("action_in", "action_out")
 
 
+def _padded(n: int, multiple: int) -> int:
+    return -(-n // multiple) * multiple
+
+
+def _padded_init(init, true_shape):
+    """`init` at `true_shape`, zero-padded to the requested shape."""
+
+    def padded(key, shape, dtype=jnp.float32):
+        x = init(key, true_shape, dtype)
+        return jnp.pad(x, [(0, s - t) for s, t in zip(shape, true_shape)])
+
+    return padded
+
+
+class _Dense(nn.Module):
+    """`nn.Dense`'s parameter names and initialisation, stored zero-padded."""
+
+    true_in: int
+    true_out: int
+    pad_in: int
+    pad_out: int
+
+    @nn.compact
+    def __call__(self, x):
+        true = (self.true_in, self.true_out)
+        kernel = self.param(
+            "kernel", _padded_init(nn.initializers.lecun_normal(), true), (self.pad_in, self.pad_out)
+        )
+        bias = self.param("bias", nn.initializers.zeros_init(), (self.pad_out,))
+        return x @ kernel + bias
+
+
 class QNetwork(nn.Module):
     hidden: Sequence[int] = (30, 30, 30, 30, 30)
     head: str = "action_in"
     n_actions: int = 21
     negative_slope: float = 0.01
+    pad_to: int = 8  # hidden widths are stored padded to a multiple of this (1: none)
+
+    def _widths(self):
+        return [_padded(w, self.pad_to) for w in self.hidden]
 
     @nn.compact
     def __call__(self, obs: jax.Array, candidates: jax.Array) -> jax.Array:
@@ -36,17 +82,39 @@ class QNetwork(nn.Module):
         ignored: output k is the value of grid action k.
         """
         act = lambda x: nn.leaky_relu(x, self.negative_slope)  # noqa: E731
-        width = self.hidden[0]
-        h = nn.Dense(width, name="obs_in")(obs)
+        true, padded = list(self.hidden), self._widths()
+        d = obs.shape[-1]
+        h = _Dense(d, true[0], d, padded[0], name="obs_in")(obs)
         if self.head == "action_in":
-            w_action = self.param("action_in", nn.initializers.lecun_normal(), (1, width))
+            init = _padded_init(nn.initializers.lecun_normal(), (1, true[0]))
+            w_action = self.param("action_in", init, (1, padded[0]))
             h = h[..., None, :] + candidates[..., :, None] * w_action[0]
         h = act(h)
-        for i, size in enumerate(self.hidden[1:]):
-            h = act(nn.Dense(size, name=f"hidden_{i + 1}")(h))
-        if self.head == "action_in":
-            return nn.Dense(1, name="q")(h)[..., 0]
-        return nn.Dense(self.n_actions, name="q")(h)
+        for i in range(1, len(true)):
+            h = act(_Dense(true[i - 1], true[i], padded[i - 1], padded[i], name=f"hidden_{i}")(h))
+        n_out = 1 if self.head == "action_in" else self.n_actions
+        q = _Dense(true[-1], n_out, padded[-1], n_out, name="q")(h)
+        return q[..., 0] if self.head == "action_in" else q
+
+    def true_params(self, variables):
+        """`variables` with the padding sliced off: the parameters at the paper's shapes."""
+        true = list(self.hidden)
+
+        def cut(path, x):
+            names = [getattr(k, "key", None) for k in path]
+            layer, leaf = names[-2], names[-1]
+            if leaf == "action_in":  # [1, width]
+                return x[..., : true[0]]
+            if layer == "obs_in":
+                return x[..., : true[0]]
+            if layer.startswith("hidden_"):
+                i = int(layer.split("_")[1])
+                return x[..., : true[i - 1], : true[i]] if leaf == "kernel" else x[..., : true[i]]
+            if layer == "q" and leaf == "kernel":
+                return x[..., : true[-1], :]
+            return x
+
+        return jax.tree_util.tree_map_with_path(cut, variables)
 
 
 def q_at(net: QNetwork, params, obs, features, indices):
@@ -56,4 +124,3 @@ def q_at(net: QNetwork, params, obs, features, indices):
     grid = jnp.zeros((*features.shape, net.n_actions), obs.dtype)
     q = net.apply(params, obs, grid)
     return jnp.take_along_axis(q, indices[..., None], -1)[..., 0]
-

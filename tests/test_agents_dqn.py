@@ -90,6 +90,28 @@ def test_vmapped_runs_equal_runs_one_at_a_time(duo):
             np.testing.assert_allclose(x, y, rtol=2e-4, atol=1e-5)
 
 
+def test_padded_network_trains_like_the_unpadded_one(duo):
+    # The hidden layers are stored padded from 30 to 32 units (agents/networks.py);
+    # a learner with no padding is the independent reference. They differ by
+    # rounding only, and the padded entries are still exactly zero after training.
+    adapter, learner, params, _ = duo
+    assert learner.config.pad_to == 8
+    hp = SMALL.hparams()
+    key = jax.random.key(5)
+    carry = jax.jit(learner.init)(key, params, hp)
+    carry, m_padded = jax.jit(learner.train_chunk, static_argnums=3)(carry, params, hp, 20)
+    plain = make_learner(adapter, dataclasses.replace(SMALL, pad_to=1))
+    ref = jax.jit(plain.init)(key, params, hp)
+    ref, m_plain = jax.jit(plain.train_chunk, static_argnums=3)(ref, params, hp, 20)
+    padded_leaves = _leaves(carry.online)
+    for x, y in zip(_leaves(learner.net.true_params(carry.online)), _leaves(ref.online)):
+        np.testing.assert_allclose(x, y, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(m_padded["is"], m_plain["is"], rtol=1e-5)
+    kernel = padded_leaves[[x.shape for x in padded_leaves].index((2, 32, 32))]
+    assert np.all(kernel[:, 30:, :] == 0) and np.all(kernel[:, :, 30:] == 0)
+    assert np.any(kernel[:, :30, :30] != 0)
+
+
 def test_chunks_resume_to_the_same_run(duo):
     _, learner, params, _ = duo
     hp = SMALL.hparams()
