@@ -1,6 +1,10 @@
 """The vectorised dynamics against the plain NumPy reference, and the code paths
 of the best response against each other."""
 
+import os
+import subprocess
+import sys
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -8,8 +12,9 @@ import pytest
 
 from jaxmarkets.firesale.best_response import (
     best_response,
-    linear_alpha_one_response,
-    linear_alpha_one_simplified,
+    alpha_one_linear,
+    alpha_one_response,
+    alpha_one_simplified,
     simplified_response,
 )
 from jaxmarkets.firesale.dynamics import run_dynamics, run_many
@@ -72,7 +77,7 @@ def test_run_many_compaction_equals_plain_vmap(batches, rule):
     # the closed form of Proposition 4: same runs as the plain vmapped loop.
     P = batches[(1, 0.75)]
     plain = jax.jit(jax.vmap(lambda p: run_dynamics("linear", p, None, rule, record=6)))(P)
-    many = run_many("linear", P, rule, record=6, chunk=2, min_bucket=32)
+    many = run_many("linear", P, rule, record=6, blocks=(16, 4))
     np.testing.assert_allclose(many.y, plain.y, atol=1e-12)
     np.testing.assert_array_equal(many.steps, plain.steps)
     np.testing.assert_array_equal(many.converged, plain.converged)
@@ -83,10 +88,11 @@ def test_alpha_one_closed_form_equals_general_best_response(batches):
     P = batches[(2, 0.75)]
     y = jnp.asarray(np.random.default_rng(1).uniform(0, 1, (COUNT, N)))
     general = jax.vmap(lambda p, v: best_response("linear", p, v).y)(P, y)
-    closed = jax.vmap(linear_alpha_one_response)(P, y)
+    forms = jax.vmap(alpha_one_linear)(P)
+    closed = jax.vmap(alpha_one_response)(forms, y)
     np.testing.assert_allclose(closed, general, atol=1e-12)
     psi = jax.vmap(lambda p, v: simplified_response("linear", p, v))(P, y)
-    np.testing.assert_allclose(jax.vmap(linear_alpha_one_simplified)(P, y), psi, atol=1e-12)
+    np.testing.assert_allclose(jax.vmap(alpha_one_simplified)(forms, y), psi, atol=1e-12)
 
 
 def test_sequential_reaches_the_same_maximal_equilibrium(batches):
@@ -116,3 +122,11 @@ def test_best_response_paths_agree(batches):
         np.testing.assert_allclose(lin.utility, pw.utility, rtol=1e-10)
         np.testing.assert_allclose(lin.y, pw_.y, atol=1e-7)
         np.testing.assert_allclose(lin.utility, pw_.utility, rtol=1e-9)
+
+
+def test_run_many_over_four_devices_equals_plain_vmap():
+    here = os.path.dirname(__file__)
+    env = dict(os.environ, PYTHONPATH=os.path.dirname(here), JAX_PLATFORMS="cpu")
+    out = subprocess.run([sys.executable, os.path.join(here, "helpers", "firesale_sharded_check.py")],
+                         capture_output=True, text=True, env=env, timeout=600)
+    assert out.returncode == 0 and "firesale-sharded-ok" in out.stdout, out.stderr[-3000:]

@@ -203,24 +203,62 @@ def _linear_best_response(params: FireSaleParams, y) -> BestResponse:
     return BestResponse(y_best, best, ok.any(-1))
 
 
-def linear_alpha_one_response(params: FireSaleParams, y, xp=None, W=None):
-    """Phi(y) for linear impact when alpha = 1 holds for the caller's whole batch.
+class AlphaOneLinear(NamedTuple):
+    """What the dynamics need of a linear-impact game with alpha = 1, in N x N form.
 
-    Proposition 4: the best response is the largest feasible y_i. With alpha = 1,
-    e_i = e0 + U y_i... is affine and g_i = lambda e_i - a_i = -W y^2 + (lambda W -
-    U) y + g0 is concave (W = sum_j x_ij^2 p0_j >= 0), so Phi_i is 1 if g_i(1) >= 0,
-    else the larger root of g_i when it lies in [0, 1], else 0. The caller checks
-    alpha == 1 in Python (`dynamics.run_many`); this is the study's hot path.
+    With p_j = p0_j z_j and z = y x, every agent's value of its holdings is
+    linear in the others' y: V_i = sum_j x_ij p0_j z_j = (C y)_i with the
+    loop-invariant, symmetric coupling C_ik = sum_j x_ij p0_j x_kj. A step of
+    the dynamics is then one N x N product instead of two passes over the N x M
+    holdings (N = M in Section 5.3).
+
+    The agent axis comes first and any number of instance axes may follow (the
+    dynamics keep instances on the last axis, where XLA:CPU vectorises).
     """
-    x, p0, lam = params.holdings, params.prices0, params.leverage_cap
-    a_i = params.illiquid
-    # xp = x p0 and W are loop-invariant; a loop passes them in (the step is
-    # memory-bound on the [N, M] arrays).
-    xp = x * p0 if xp is None else xp
-    W = (xp * x).sum(-1) if W is None else W
-    z = unsold(params, y)
-    U = (xp * z).sum(-1) - y * W
-    e0 = a_i + U - params.liabilities  # equity at y_i = 0 (alpha = 1: revenue at post-sale prices)
+
+    coupling: jax.Array  # [N, N]
+    own: jax.Array  # [N] its diagonal W_i = sum_j x_ij^2 p0_j
+    illiquid: jax.Array  # [N]
+    liabilities: jax.Array  # [N]
+    leverage_cap: jax.Array  # ()
+
+
+def alpha_one_linear(params: FireSaleParams) -> AlphaOneLinear:
+    """The form of one instance, or of many with instances on trailing axes
+    (the dynamics compute it for a block of lanes at a time, in cache)."""
+    x = params.holdings  # [N, M, ...]
+    xp = x * params.prices0
+    n, m = x.shape[:2]
+    if m <= 32:  # a sum of outer products, unrolled: 3x faster on XLA:CPU
+        coupling = sum(xp[:, j, None] * x[None, :, j] for j in range(m))
+    else:
+        coupling = (xp[:, None] * x[None, :]).sum(2)
+    own = jnp.stack([coupling[i, i] for i in range(n)])
+    return AlphaOneLinear(coupling, own, params.illiquid, params.liabilities, params.leverage_cap)
+
+
+def holdings_values(g: AlphaOneLinear, y):
+    """V = C y: each agent's holdings at the prices the profile y leaves.
+
+    An unrolled sum over agents (y [N, ...]): on XLA:CPU an elementwise chain
+    runs several times faster than the [N, N, ...] reduction. The dynamics keep
+    V in their loop state, so it is computed once per step."""
+    return sum(g.coupling[:, k] * y[k] for k in range(y.shape[0]))
+
+
+def alpha_one_response(g: AlphaOneLinear, y, values=None):
+    """Phi(y) for linear impact and alpha = 1 (the caller has checked alpha == 1);
+    `values` is `holdings_values(g, y)` if the caller has it.
+
+    Proposition 4: the best response is the largest feasible y_i. With W_i =
+    C_ii and U_i = (C y)_i - W_i y_i (the others' unsold holdings at post-sale
+    prices), e_i = e0 + W y_i is affine in y_i and g_i = lambda e_i - a_i =
+    -W y^2 + (lambda W - U) y + g0 is concave, so Phi_i is 1 if g_i(1) >= 0, else
+    the larger root of g_i when it lies in [0, 1], else 0.
+    """
+    lam, a_i, W = g.leverage_cap, g.illiquid, g.own
+    U = (holdings_values(g, y) if values is None else values) - y * W
+    e0 = a_i + U - g.liabilities  # equity at y_i = 0 (alpha = 1: revenue at post-sale prices)
     g0, g1, g2 = lam * e0 - a_i, lam * W - U, -W
     one = g0 + g1 + g2
     r1, r2 = _quadratic_roots(g0, g1, g2)
@@ -230,17 +268,16 @@ def linear_alpha_one_response(params: FireSaleParams, y, xp=None, W=None):
     return jnp.where(one >= -slack, 1.0, jnp.where(inside, jnp.clip(top, 0.0, 1.0), 0.0)).astype(y.dtype)
 
 
-def linear_alpha_one_simplified(params: FireSaleParams, y, xp=None):
-    """Psi(y) of Definition 3 for linear impact when alpha = 1 holds for the
-    caller's whole batch: V_i = sum_j x_ij p0_j z_j, e_i = a^I_i - l_i + V_i and
-    Psi_i = clip((lambda e_i - a^I_i) / V_i, 0, 1), 0 where e_i <= 0."""
-    xp = params.holdings * params.prices0 if xp is None else xp
-    aI, lam = params.illiquid, params.leverage_cap
-    V = (xp * unsold(params, y)).sum(-1)
-    e = aI - params.liabilities + V
+def alpha_one_simplified(g: AlphaOneLinear, y, values=None):
+    """Psi(y) of Definition 3 for linear impact and alpha = 1: V_i = (C y)_i,
+    e_i = a^I_i - l_i + V_i and Psi_i = clip((lambda e_i - a^I_i) / V_i, 0, 1),
+    0 where e_i <= 0."""
+    aI, lam = g.illiquid, g.leverage_cap
+    V = holdings_values(g, y) if values is None else values
+    e = aI - g.liabilities + V
     num = lam * e - aI
-    g = jnp.where(V > 0, num / jnp.where(V > 0, V, 1.0), jnp.where(num >= 0, 1.0, 0.0))
-    return jnp.where(e > 0, jnp.clip(g, 0.0, 1.0), 0.0).astype(y.dtype)
+    ratio = jnp.where(V > 0, num / jnp.where(V > 0, V, 1.0), jnp.where(num >= 0, 1.0, 0.0))
+    return jnp.where(e > 0, jnp.clip(ratio, 0.0, 1.0), 0.0).astype(y.dtype)
 
 
 @functools.partial(jax.jit, static_argnums=0)

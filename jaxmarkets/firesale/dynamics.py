@@ -1,4 +1,6 @@
-"""Best-response dynamics as one `lax.while_loop` (vmap it over instances).
+"""Best-response dynamics: `run_dynamics` for one instance (a `lax.while_loop`;
+vmap it over a few), `run_many` for large batches (compacted between rounds and
+split over devices; see `_compacted`).
 
 Rules: `best_response` (Phi) or `simplified` (Psi, Definition 3).
 Modes:
@@ -24,17 +26,19 @@ over agents, zero after the run stopped: Figure 2's step size over time.
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from jaxmarkets.firesale.best_response import (
+    alpha_one_linear,
+    alpha_one_response,
+    alpha_one_simplified,
     best_response,
     best_response_of,
-    linear_alpha_one_response,
-    linear_alpha_one_simplified,
+    holdings_values,
     simplified_response,
 )
 from jaxmarkets.firesale.game import FireSaleParams
@@ -53,38 +57,61 @@ class DynamicsResult(NamedTuple):
     mean_change: jax.Array  # [record] per-step mean |change|
 
 
-def _update(impact, params, y, rule, mode, order, alpha_one=False, aux=None):
+class Update(NamedTuple):
+    """One step of the dynamics for profiles y [N, lanes], one instance per lane
+    (the problem's lane axis is last too; see `problem_of`).
+
+    prepare(problem, y) -> what the step needs of y that is worth keeping in
+    the loop state (the holdings' values for alpha = 1, else nothing);
+    step(problem, y, prepared) -> the next profile."""
+
+    prepare: Callable
+    step: Callable
+
+
+def _updater(impact, rule, mode, order, alpha_one, lanes=True) -> Update:
+    """`lanes` False: profiles y [N] of a single instance, no lane axis."""
+    if alpha_one:  # agent axis first, lanes after: no vmap needed
+        step = alpha_one_response if rule == "best_response" else alpha_one_simplified
+        return Update(holdings_values, step)
     if mode == "simultaneous":
-        if rule == "best_response" and alpha_one and impact == "linear":
-            return linear_alpha_one_response(params, y, *aux)
-        if alpha_one and impact == "linear":
-            return linear_alpha_one_simplified(params, y, aux[0])
         if rule == "best_response":
-            return best_response(impact, params, y).y
-        return simplified_response(impact, params, y)
-
-    def move(y, i):
-        if rule == "best_response":
-            yi = best_response_of(impact, params, y, i)[0]
+            one = lambda params, y: best_response(impact, params, y).y  # noqa: E731
         else:
-            yi = simplified_response(impact, params, y)[i]
-        return y.at[i].set(yi), None
+            one = lambda params, y: simplified_response(impact, params, y)  # noqa: E731
+    else:
 
-    y, _ = jax.lax.scan(move, y, order)
-    return y
+        def one(params, y):
+            def move(y, i):
+                if rule == "best_response":
+                    yi = best_response_of(impact, params, y, i)[0]
+                else:
+                    yi = simplified_response(impact, params, y)[i]
+                return y.at[i].set(yi), None
+
+            return jax.lax.scan(move, y, order)[0]
+
+    batched = jax.vmap(one, in_axes=-1, out_axes=-1) if lanes else one
+    return Update(lambda problem, y: (), lambda problem, y, _: batched(problem, y))
+
+
+def problem_of(params: FireSaleParams, alpha_one: bool):
+    """What a step reads of an instance, computed once before the loop."""
+    return alpha_one_linear(params) if alpha_one else params
 
 
 class Carry(NamedTuple):
-    """The loop state; resumable, so a batch can be compacted between chunks."""
+    """The loop state of a block of instances, one per lane (the last axis),
+    or of a single instance (no lane axis: `run_dynamics`, which vmaps well)."""
 
-    t: jax.Array
-    y: jax.Array
-    hist: jax.Array
-    done: jax.Array
-    converged: jax.Array
-    period: jax.Array
-    max_change: jax.Array
-    mean_change: jax.Array
+    t: jax.Array  # [L] int32
+    y: jax.Array  # [N, L]
+    hist: jax.Array  # [HISTORY or 0, N, L]
+    done: jax.Array  # [L]
+    converged: jax.Array  # [L]
+    period: jax.Array  # [L] int32
+    max_change: jax.Array  # [max(record, 1), L]
+    mean_change: jax.Array  # [max(record, 1), L]
 
 
 def _check(rule, mode):
@@ -94,73 +121,79 @@ def _check(rule, mode):
         raise ValueError(f"mode = {mode!r} is not one of {MODES}")
 
 
-def init_carry(params: FireSaleParams, y0=None, record: int = 0, history: int = HISTORY) -> Carry:
-    """`history` profiles are kept for cycle detection (0: none)."""
-    n = params.illiquid.shape[-1]
-    dtype = params.illiquid.dtype
-    y0 = jnp.ones((n,), dtype) if y0 is None else jnp.asarray(y0, dtype)
-    hist = jnp.zeros((history, n), dtype)
+def init_carry(y0, record: int = 0, history: int = HISTORY) -> Carry:
+    """The state before the first step from profiles y0 [N, L] (or [N])."""
+    n, lanes = y0.shape[0], y0.shape[1:]
+    hist = jnp.zeros((history, n, *lanes), y0.dtype)
     if history:
         hist = hist.at[0].set(y0)
-    zeros = jnp.zeros((max(int(record), 1),), dtype)
-    return Carry(jnp.int32(0), y0, hist, jnp.bool_(False), jnp.bool_(False), jnp.int32(0), zeros, zeros)
+    zeros = jnp.zeros((max(int(record), 1), *lanes), y0.dtype)
+    none = jnp.zeros(lanes, bool)
+    count = jnp.zeros(lanes, jnp.int32)
+    return Carry(count, y0, hist, none, none, count, zeros, zeros)
 
 
-def advance(
-    impact: str,
-    params: FireSaleParams,
-    carry: Carry,
-    until,
-    rule: str = "best_response",
-    mode: str = "simultaneous",
-    order=None,
-    tol: float = 1e-5,
-    record: int = 0,
-    cycle_tol: float | None = None,
-    alpha_one: bool = False,
-) -> Carry:
-    """Run the loop from `carry` until it stops or its step count reaches `until`."""
-    _check(rule, mode)
-    n = params.illiquid.shape[-1]
-    order = jnp.arange(n) if order is None else jnp.asarray(order, jnp.int32)
-    ctol = min(tol, 1e-9) if cycle_tol is None else cycle_tol
-    history = carry.hist.shape[-2]
+def _loop(update: Update, problem, carry: Carry, until, tol, record, ctol, min_active=1) -> Carry:
+    """Advance every lane until a step changes it less than `tol`, a cycle
+    shows, or its step count reaches `until` [L]; stop early once fewer than
+    `min_active` lanes are still running (after at least one step)."""
+    history = carry.hist.shape[0]
+    lane_axes = (1,) * carry.t.ndim
+    ks = jnp.arange(history).reshape(history, *lane_axes)
+    slots = jnp.arange(carry.max_change.shape[0]).reshape(-1, *lane_axes)
 
-    aux = None
-    if alpha_one:
-        xp = params.holdings * params.prices0  # hoisted out of the loop body
-        aux = (xp, (xp * params.holdings).sum(-1))
-
-    def cond(c):
+    def running(c):
         return (~c.done) & (c.t < until)
 
-    def body(c):
-        new = _update(impact, params, c.y, rule, mode, order, alpha_one, aux)
+    def cond(state):
+        c, _, first = state
+        n = running(c).sum()
+        return (n > 0) & (first | (n >= min_active))
+
+    def body(state):
+        c, prepared, _ = state
+        go = running(c)
+        new = update.step(problem, c.y, prepared)
         d = jnp.abs(new - c.y)
-        change = d.max()
+        change = d.max(0)
+        conv = change < tol
         mx, mn = c.max_change, c.mean_change
         if record:
-            slot = jnp.minimum(c.t, mx.shape[0] - 1)
-            keep = c.t < record
-            mx = mx.at[slot].set(jnp.where(keep, change, mx[slot]))
-            mn = mn.at[slot].set(jnp.where(keep, d.mean(), mn[slot]))
-        conv = change < tol
-        hist, cyc, period = c.hist, jnp.bool_(False), c.period
+            write = (slots == c.t) & go
+            mx = jnp.where(write, change, mx)
+            mn = jnp.where(write, d.mean(0), mn)
+        hist, cyc, period = c.hist, jnp.zeros_like(conv), jnp.zeros_like(c.period)
         if history:
             # hist[k] is the profile k + 1 steps before `new`; hist[0] (= y) is
             # skipped because equality with it is convergence, not a cycle.
-            diffs = jnp.abs(c.hist - new[None, :]).max(-1)
-            ks = jnp.arange(history)
+            diffs = jnp.abs(c.hist - new).max(1)
             hit = (diffs <= ctol) & (ks <= c.t) & (ks > 0)
-            cyc = (~conv) & jnp.any(hit)
-            period = jnp.where(cyc, jnp.min(jnp.where(hit, ks, history)) + 1, 0).astype(jnp.int32)
-            hist = jnp.concatenate([new[None, :], c.hist[:-1]], 0)
-        return Carry(c.t + 1, new, hist, conv | cyc, conv, period, mx, mn)
+            cyc = (~conv) & hit.any(0)
+            period = jnp.where(cyc, jnp.min(jnp.where(hit, ks, history), 0) + 1, 0).astype(jnp.int32)
+            hist = jnp.where(go, jnp.concatenate([new[None], c.hist[:-1]], 0), c.hist)
+        y = jnp.where(go, new, c.y)
+        c = Carry(
+            c.t + go,
+            y,
+            hist,
+            c.done | (go & (conv | cyc)),
+            jnp.where(go, conv, c.converged),
+            jnp.where(go, period, c.period),
+            mx,
+            mn,
+        )
+        return c, update.prepare(problem, y), jnp.bool_(False)
 
-    return jax.lax.while_loop(cond, body, carry)
+    state = (carry, update.prepare(problem, carry.y), jnp.bool_(True))
+    return jax.lax.while_loop(cond, body, state)[0]
+
+
+def _cycle_tol(tol, cycle_tol):
+    return min(tol, 1e-9) if cycle_tol is None else cycle_tol
 
 
 def finish(carry: Carry, record: int = 0) -> DynamicsResult:
+    """Results from the carry of one instance, or of many with the instance axis first."""
     steps = jnp.where(carry.converged, carry.t - 1, carry.t).astype(jnp.int32)
     mx, mn = carry.max_change, carry.mean_change
     if record == 0:
@@ -183,24 +216,102 @@ def run_dynamics(
     record: int = 0,
     cycle_tol: float | None = None,
 ) -> DynamicsResult:
-    """Iterate the dynamics from y0 (default y = 1) until a step changes less than tol.
-
-    `impact`, `rule`, `mode`, `max_steps` and `record` are static; vmap over
-    params/y0.
+    """Iterate the dynamics of one instance from y0 (default y = 1) until a step
+    changes less than tol. `impact`, `rule`, `mode`, `max_steps` and `record`
+    are static; vmap over params/y0, or use `run_many` for large batches.
     """
     _check(rule, mode)
-    carry = init_carry(params, y0, record)
-    carry = advance(impact, params, carry, max_steps, rule, mode, order, tol, record, cycle_tol)
+    n = params.illiquid.shape[-1]
+    order = jnp.arange(n) if order is None else jnp.asarray(order, jnp.int32)
+    dtype = params.illiquid.dtype
+    y0 = jnp.ones((n,), dtype) if y0 is None else jnp.asarray(y0, dtype)
+    update = _updater(impact, rule, mode, order, False, lanes=False)
+    carry = _loop(update, params, init_carry(y0, record), max_steps, tol, record, _cycle_tol(tol, cycle_tol))
     return finish(carry, record)
 
 
+def _compacted(update, problems, carry: Carry, *, max_steps, tol, record, ctol, blocks):
+    """The dynamics of a batch: instances on the leading axis of `problems`
+    (see `problem_of`), one per lane (the last axis) of `carry`.
+
+    Step counts are heavy-tailed, and lanes in one loop run until the slowest
+    stops. So the batch runs in rounds: each round lists the unfinished
+    instances first and runs them in blocks of `blocks[0]` lanes, gathered so a
+    block fits in cache; a block stops once half of its lanes have finished,
+    and the rest go on in the next round, packed densely again. Once no more
+    than `blocks[1]` instances are left, the smaller blocks take over (and so
+    on), so the few slowest run on few lanes. All of it is one compiled program.
+    A block's problems are gathered and turned lanes-last in cache: along the
+    lanes XLA:CPU vectorises the per-agent arithmetic.
+    """
+    batch = carry.t.shape[-1]
+    positions = jnp.arange(batch)
+
+    def unfinished(c):
+        return (~c.done) & (c.t < max_steps)
+
+    def run_rounds(c, block, leave):
+        block = min(block, batch)
+
+        def round_body(c):
+            todo = unfinished(c)
+            n_todo = todo.sum()
+            # unfinished instances first, in order (a stable partition)
+            rank = jnp.where(todo, jnp.cumsum(todo) - 1, n_todo + jnp.cumsum(~todo) - 1)
+            order = jnp.zeros_like(positions).at[rank].set(positions, unique_indices=True)
+
+            def run_block(b, c):
+                # the last block is shifted to fit; lanes a block before it ran are frozen
+                start = jnp.minimum(b * block, batch - block)
+                idx = jax.lax.dynamic_slice(order, (start,), (block,))
+                lanes = lambda tree: jax.tree.map(lambda v: v[..., idx], tree)  # noqa: E731
+                sub = lanes(c)
+                fresh = (start + jnp.arange(block)) >= b * block
+                until = jnp.where(fresh, max_steps, sub.t)
+                running = (fresh & unfinished(sub)).sum()
+                problem = last_axis(jax.tree.map(lambda v: v[idx], problems))
+                out = _loop(update, problem, sub, until, tol, record, ctol, min_active=(running + 1) // 2)
+                return jax.tree.map(lambda v, s: v.at[..., idx].set(s, unique_indices=True), c, out)
+
+            n_blocks = (n_todo + block - 1) // block
+            return jax.lax.fori_loop(0, n_blocks, run_block, c)
+
+        return jax.lax.while_loop(lambda c: unfinished(c).sum() > leave, round_body, c)
+
+    for block, leave in zip(blocks, (*blocks[1:], 0)):
+        carry = run_rounds(carry, block, leave)
+    return carry
+
+
 @functools.lru_cache(maxsize=64)
-def _batched_advance(impact: str, rule: str, tol: float, record: int, alpha_one: bool):
-    """One jitted, vmapped `advance` per configuration (so repeated calls reuse
-    the compiled program for each batch shape)."""
-    return jax.jit(jax.vmap(
-        lambda p, c, u: advance(impact, p, c, u, rule, "simultaneous", None, tol, record, None, alpha_one)
-    ))
+def _batched_program(impact, rule, tol, max_steps, record, alpha_one, blocks, n_devices, batch):
+    """One compiled program per configuration: params (instances first, padded
+    to a multiple of `n_devices`) to results, the instances split over
+    `n_devices` devices, each running `_compacted` on its share."""
+    update = _updater(impact, rule, "simultaneous", None, alpha_one)
+    ctol = _cycle_tol(tol, None)
+    history = 0 if alpha_one else HISTORY
+
+    def program(params):
+        local, n = params.illiquid.shape
+        offset = jax.lax.axis_index("instances") * local if n_devices > 1 else 0
+        carry = init_carry(jnp.ones((n, local), params.illiquid.dtype), record, history)
+        # padding instances (copies of the first) start finished
+        carry = carry._replace(done=offset + jnp.arange(local) >= batch)
+        problems = jax.vmap(lambda p: problem_of(p, alpha_one))(params)
+        carry = _compacted(update, problems, carry, max_steps=max_steps, tol=tol, record=record,
+                           ctol=ctol, blocks=blocks)
+        return finish(first_axis(carry), record)
+
+    if n_devices == 1:
+        return jax.jit(program)
+    spec = jax.sharding.PartitionSpec("instances")
+    return jax.jit(jax.shard_map(program, mesh=_mesh(n_devices), in_specs=spec, out_specs=spec,
+                                 check_vma=False))
+
+
+def _mesh(n_devices):
+    return jax.sharding.Mesh(np.array(jax.devices()[:n_devices]), ("instances",))
 
 
 def run_many(
@@ -210,16 +321,14 @@ def run_many(
     tol: float = 1e-5,
     max_steps: int = 100_000,
     record: int = 0,
-    chunk: int = 8,
-    min_bucket: int = 256,
+    blocks: tuple[int, ...] = (512, 32),
+    devices: int | None = None,
 ) -> DynamicsResult:
     """Simultaneous dynamics from y = 1 for a batch of instances (leading axis).
 
-    Step counts are heavy-tailed, and a vmapped while-loop runs every lane until
-    the slowest stops. Past `min_bucket` instances the batch is advanced in
-    rounds of `chunk`, 2 `chunk`, 4 `chunk`... steps, and after each round the
-    unfinished instances are gathered into a bucket of the next power-of-4 size
-    (one compile per size), so the tail runs on few lanes.
+    The batch is split over `devices` devices (default: every device of the
+    default backend; see `sweeps.engine.use_all_cpu_cores`) and each share is
+    compacted between rounds in blocks of `blocks` lanes (`_compacted`).
     """
     _check(rule, "simultaneous")
     batch = int(np.shape(params.illiquid)[0])
@@ -228,37 +337,26 @@ def run_many(
     # From y = 1 both dynamics then decrease monotonically (Theorems 2 and 7),
     # so no cycle can occur and no history is kept.
     alpha_one = impact == "linear" and bool(np.all(np.asarray(params.alpha) == 1.0))
-    history = 0 if alpha_one else HISTORY
-    carry = jax.vmap(lambda p: init_carry(p, None, record, history))(params)
-    step = _batched_advance(impact, rule, float(tol), int(record), alpha_one)
-    if batch <= min_bucket:
-        carry = step(params, carry, jnp.full((batch,), max_steps, jnp.int32))
-        return finish(carry, record)
-    carry = jax.tree.map(np.array, carry)  # writable host copies
-    host_params = jax.tree.map(np.asarray, params)  # gathers on the host: eager device gathers are slow
-    active = np.arange(batch)
-    rounds = 0
-    while active.size:
-        # bucket sizes are powers of 4: few compiles (each size compiles once)
-        size = max(min_bucket, 1 << (2 * int(np.ceil(np.log2(active.size) / 2))))
-        size = min(size, batch)
-        if active.size == batch:  # nothing finished yet: no gather
-            idx = active
-            sub_p = params
-        else:
-            idx = np.concatenate([active, np.full(size - active.size, active[0])])
-            sub_p = jax.tree.map(lambda v: v[idx], host_params)
-        sub_c = jax.tree.map(lambda v: v[idx], carry)
-        # rounds double in length: the heavy tail costs few host round trips, and
-        # lanes idle after their instance stopped stay a small share (simulated
-        # on Section 5.3 step counts: about 2.5 lane-steps per useful step)
-        steps_now = chunk << min(rounds, 20)
-        rounds += 1
-        until = np.minimum(sub_c.t.astype(np.int64) + steps_now, max_steps).astype(np.int32)
-        out = jax.tree.map(np.asarray, step(sub_p, sub_c, until))
-        n_act = active.size
-        for leaf_all, leaf_new in zip(carry, out):
-            leaf_all[active] = leaf_new[:n_act]
-        still = (~carry.done[active]) & (carry.t[active] < max_steps)
-        active = active[still]
-    return finish(jax.tree.map(jnp.asarray, carry), record)
+    n_dev = max(1, min(devices or jax.device_count(), batch))
+    padded = -(-batch // n_dev) * n_dev
+    if n_dev > 1:
+        # split on the host (zero-copy views on CPU): slicing an array held by
+        # one device into shards goes through a compiled program and costs more
+        params = jax.device_get(params)
+        if padded > batch:
+            params = jax.tree.map(lambda v: np.concatenate([v, v[: padded - batch]]), params)
+        params = jax.device_put(params, jax.sharding.NamedSharding(_mesh(n_dev), jax.sharding.PartitionSpec("instances")))
+    program = _batched_program(impact, rule, float(tol), int(max_steps), int(record), alpha_one,
+                               tuple(int(b) for b in blocks), n_dev, batch)
+    result = program(params)
+    return result if padded == batch else jax.tree.map(lambda v: v[:batch], result)
+
+
+def first_axis(tree):
+    """Lane axis (last) to the front."""
+    return jax.tree.map(lambda v: jnp.moveaxis(v, -1, 0), tree)
+
+
+def last_axis(tree):
+    """Leading axis to the back (the lane axis of `_loop`)."""
+    return jax.tree.map(lambda v: jnp.moveaxis(v, 0, -1), tree)

@@ -12,6 +12,7 @@ import argparse
 import dataclasses
 
 from jaxmarkets.core import check_int
+from sweeps.engine import use_all_cpu_cores
 
 
 def add_parser(subparsers) -> None:
@@ -45,6 +46,7 @@ def run(args) -> int:
         check_int("--instances", args.instances, 1)
         cfg = dataclasses.replace(cfg, instances=args.instances, instances_fig2=args.instances)
     cfg.validate()
+    use_all_cpu_cores()  # before JAX's first computation: run_many splits batches over the cores
     out = args.out or f"results/firesale-{args.mode}"
     manifest = run_study(cfg, out, force=args.force)
     t = manifest["timings"]
