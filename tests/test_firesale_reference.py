@@ -130,3 +130,10 @@ def test_run_many_over_four_devices_equals_plain_vmap():
     out = subprocess.run([sys.executable, os.path.join(here, "helpers", "firesale_sharded_check.py")],
                          capture_output=True, text=True, env=env, timeout=600)
     assert out.returncode == 0 and "firesale-sharded-ok" in out.stdout, out.stderr[-3000:]
+
+
+@pytest.mark.parametrize("kwargs, field", [({"blocks": (512, 0)}, "blocks"), ({"blocks": ()}, "blocks"),
+                                           ({"devices": 0}, "devices"), ({"rule": "greedy"}, "rule")])
+def test_run_many_rejects_bad_arguments_before_compiling(batches, kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        run_many("linear", batches[(1, 0.25)], **kwargs)

@@ -41,6 +41,7 @@ from jaxmarkets.firesale.best_response import (
     holdings_values,
     simplified_response,
 )
+from jaxmarkets.core import check_int
 from jaxmarkets.firesale.game import FireSaleParams
 
 RULES = ("best_response", "simplified")
@@ -331,6 +332,12 @@ def run_many(
     compacted between rounds in blocks of `blocks` lanes (`_compacted`).
     """
     _check(rule, "simultaneous")
+    if not blocks:
+        raise ValueError("blocks is empty; give one or more block sizes, e.g. (512, 32)")
+    for b in blocks:
+        check_int("blocks", b, 1)
+    if devices is not None:
+        check_int("devices", devices, 1)
     batch = int(np.shape(params.illiquid)[0])
     # alpha = 1 for the whole batch (checked here, in Python) selects the closed
     # form of Proposition 4; results agree with the general path to rounding.
@@ -345,7 +352,8 @@ def run_many(
         params = jax.device_get(params)
         if padded > batch:
             params = jax.tree.map(lambda v: np.concatenate([v, v[: padded - batch]]), params)
-        params = jax.device_put(params, jax.sharding.NamedSharding(_mesh(n_dev), jax.sharding.PartitionSpec("instances")))
+        sharding = jax.sharding.NamedSharding(_mesh(n_dev), jax.sharding.PartitionSpec("instances"))
+        params = jax.device_put(params, sharding)
     program = _batched_program(impact, rule, float(tol), int(max_steps), int(record), alpha_one,
                                tuple(int(b) for b in blocks), n_dev, batch)
     result = program(params)
