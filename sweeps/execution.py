@@ -546,24 +546,22 @@ def run_study(cfg: StudyConfig, out_dir: str, force: bool = False, log=print) ->
         fig_schedules(save(f"fig{b:02d}_swap_schedules_train{s_train:.0e}_test{s_test:.0e}.png"), vol, th,
                       f"Fig. {b}: mean selling schedule per run, {what}", cfg)
 
-    if nash_x is not None:
+    appendix = [
+        ("nash_exploration", nash_x, "fig13_nash_exploration.png", (0, 1),
+         f"Fig. 13: mean schedule over {cfg.nash_explore_runs} runs, "
+         "exploration centred on the Nash schedule (Eq. 26)"),
+        ("fixed_nash_opponent", fixed, "fig14_fixed_nash_opponent.png", (0,),
+         f"Fig. 14: agent 1 learning against agent 2 playing Nash, mean over {cfg.fixed_nash_runs} run(s)"),
+    ]
+    for name, data, file, agents, title in appendix:
+        if data is None:
+            continue
         panels = []
         for s in cfg.sigmas:
-            sel = nash_x["sigma"] == s
-            rows_in.append(("nash_exploration", s, s, nash_x["test_is"][sel], nash_x["volume"][sel]))
-            panels.append((_sigma_text(s), nash_x["volume"][sel]))
-        fig_mean_schedules(save("fig13_nash_exploration.png"), panels, th,
-                           f"Fig. 13: mean schedule over {cfg.nash_explore_runs} runs, "
-                           "exploration centred on the Nash schedule (Eq. 26)", cfg)
-    if fixed is not None:
-        panels = []
-        for s in cfg.sigmas:
-            sel = fixed["sigma"] == s
-            rows_in.append(("fixed_nash_opponent", s, s, fixed["test_is"][sel], fixed["volume"][sel]))
-            panels.append((_sigma_text(s), fixed["volume"][sel]))
-        fig_mean_schedules(save("fig14_fixed_nash_opponent.png"), panels, th,
-                           f"Fig. 14: agent 1 learning against agent 2 playing Nash, "
-                           f"mean over {cfg.fixed_nash_runs} run(s)", cfg, agents=(0,))
+            sel = data["sigma"] == s
+            rows_in.append((name, s, s, data["test_is"][sel], data["volume"][sel]))
+            panels.append((_sigma_text(s), data["volume"][sel]))
+        fig_mean_schedules(save(file), panels, th, title, cfg, agents=agents)
 
     rows = summarise(rows_in, th)
     with open(save("summary.csv"), "w", newline="") as f:

@@ -176,7 +176,7 @@ def agent_best_response(impact, params, x_i, a_i, l_i, s_i):
 
 def _linear_best_response(params: FireSaleParams, y) -> BestResponse:
     """Linear impact, all agents in matrix form: the one-segment case of
-    `_segment_candidates` without its knot machinery (the study's hot path)."""
+    `_segment_candidates` without its knot machinery (any alpha)."""
     x, p0, alpha, lam = params.holdings, params.prices0, params.alpha, params.leverage_cap
     a_i = params.illiquid
     # U_i = sum_j x_ij p0_j s_ij with s_ij = z_j - x_ij y_i, i.e. (x p0) z - y_i W_i:

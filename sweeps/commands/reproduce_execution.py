@@ -9,29 +9,19 @@ compiled, vmapped program.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 
+from sweeps.commands.reproduce_args import add_study_parser
 from sweeps.engine import use_all_cpu_cores
 from sweeps.execution import FULL, QUICK, run_study
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser(
-        "execution",
+    p = add_study_parser(
+        subparsers, "execution",
         help="paper 001: Double-DQN agents in the execution game (Figures 1-14, summary)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__, quick="few runs and iterations, minutes on a CPU", full="the paper's setting",
     )
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
-                      help="few runs and iterations, minutes on a CPU (default)")
-    mode.add_argument("--full", dest="mode", action="store_const", const="full",
-                      help="the paper's setting")
-    p.set_defaults(mode="quick")
-    p.add_argument("--out", default=None, help="results directory (default results/execution-MODE)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing results directory")
-    p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
 
 

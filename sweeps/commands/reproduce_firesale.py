@@ -8,29 +8,20 @@ in the paper. Every figure states its mode and instance count.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 
 from jaxmarkets.core import check_int
+from sweeps.commands.reproduce_args import add_study_parser
 from sweeps.engine import use_all_cpu_cores
 
 
 def add_parser(subparsers) -> None:
-    p = subparsers.add_parser(
-        "firesale",
+    p = add_study_parser(
+        subparsers, "firesale",
         help="paper 003: convergence of best-response and simplified dynamics (Figures 2-3)",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description=__doc__, quick="few instances per point, about a minute on a CPU",
+        full="10^5 instances per point, as in the paper",
     )
-    mode = p.add_mutually_exclusive_group()
-    mode.add_argument("--quick", dest="mode", action="store_const", const="quick",
-                      help="few instances per point, about a minute on a CPU (default)")
-    mode.add_argument("--full", dest="mode", action="store_const", const="full",
-                      help="10^5 instances per point, as in the paper")
-    p.set_defaults(mode="quick")
-    p.add_argument("--out", default=None, help="results directory (default results/firesale-MODE)")
-    p.add_argument("--force", action="store_true", help="overwrite an existing results directory")
-    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--instances", type=int, default=None, help="instances per point (overrides the mode)")
     p.add_argument("--no-cascades", action="store_true", help="skip the cascade phase diagrams")
     p.set_defaults(func=run)
