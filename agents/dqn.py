@@ -35,7 +35,7 @@ from flax import struct
 
 from agents import replay
 from agents.networks import HEADS, QNetwork, q_at
-from jaxmarkets.core import check_int, check_range
+from jaxmarkets.core import InputError, check_int, check_range
 
 
 @struct.dataclass
@@ -79,16 +79,16 @@ class DQNConfig:
         check_int("pad_to", self.pad_to, 1)
         check_int("n_actions", self.n_actions, 2)
         if self.head not in HEADS:
-            raise ValueError(f"head = {self.head!r} is not one of {', '.join(HEADS)}")
+            raise InputError(f"head = {self.head!r} is not one of {', '.join(HEADS)}")
         check_int("batch_size", self.batch_size, 1)
         check_int("memory_size", self.memory_size, 1)
         if self.batch_size > self.memory_size:
-            raise ValueError(
+            raise InputError(
                 f"batch_size = {self.batch_size} is larger than memory_size = "
                 f"{self.memory_size}; allowed range [1, memory_size]"
             )
         if self.halve_memory and self.memory_size // 2 < self.batch_size:
-            raise ValueError(
+            raise InputError(
                 f"memory_size = {self.memory_size} with halve_memory: half the memory must "
                 f"hold a batch; allowed range [2 * batch_size = {2 * self.batch_size}, inf)"
             )
@@ -98,15 +98,15 @@ class DQNConfig:
         check_int("test_iterations", self.test_iterations, 0)
         check_int("log_every", self.log_every, 1)
         if self.train_iterations % self.log_every:
-            raise ValueError(
+            raise InputError(
                 f"train_iterations = {self.train_iterations} is not a multiple of "
                 f"log_every = {self.log_every}"
             )
         if not 0.0 <= self.leaky_slope < 1.0:
-            raise ValueError(f"leaky_slope = {self.leaky_slope} is outside [0, 1)")
+            raise InputError(f"leaky_slope = {self.leaky_slope} is outside [0, 1)")
         for k in self.fixed_agents:
             if n_agents is not None and not (isinstance(k, int) and 0 <= k < n_agents):
-                raise ValueError(f"fixed_agents contains {k!r}; allowed range [0, {n_agents - 1}]")
+                raise InputError(f"fixed_agents contains {k!r}; allowed range [0, {n_agents - 1}]")
         validate_hparams(self.hparams())
 
     def hparams(self) -> DQNHparams:
@@ -290,7 +290,7 @@ class DQN:
         """`n_iterations` training episodes; metrics averaged per `log_every` episodes."""
         every = self.config.log_every
         if n_iterations % every:
-            raise ValueError(f"n_iterations = {n_iterations} is not a multiple of log_every = {every}")
+            raise InputError(f"n_iterations = {n_iterations} is not a multiple of log_every = {every}")
         lc, metrics = jax.lax.scan(
             lambda c, _: self._episode(c, params, hparams, True), lc, None, length=n_iterations
         )

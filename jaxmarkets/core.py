@@ -6,8 +6,8 @@ pytree of array leaves, so `vmap` over a batch of params gives parameter regimes
 
 Agents are a leading array axis of observations, actions and rewards.
 
-`validate(params)` runs in plain Python before anything is compiled; it raises a
-`ValueError` that names the field, the offending value and the allowed range.
+`validate(params)` runs in plain Python before anything is compiled; it raises an
+`InputError` that names the field, the offending value and the allowed range.
 """
 
 from __future__ import annotations
@@ -20,6 +20,15 @@ from typing import Any, Mapping, NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+
+class InputError(ValueError):
+    """A user's input is outside its documented range; the message names the field.
+
+    The command line turns this, and only this, into one line and exit code 2:
+    any other exception is a bug and keeps its traceback. It subclasses
+    ValueError so callers that catch bad values in general still do.
+    """
 
 
 class Box(NamedTuple):
@@ -116,7 +125,7 @@ def check_range(
     if high is not None:
         bad |= (arr >= high) if high_open else (arr > high)
     if np.any(bad):
-        raise ValueError(
+        raise InputError(
             f"{name} = {_fmt(value)} is outside the allowed range "
             f"{_interval(low, high, low_open, high_open)}"
         )
@@ -124,7 +133,7 @@ def check_range(
 
 def check_choice(name: str, value, allowed) -> None:
     if value not in allowed:
-        raise ValueError(
+        raise InputError(
             f"{name} = {value!r} is not one of the allowed values: "
             + ", ".join(repr(a) for a in allowed)
         )
@@ -132,7 +141,7 @@ def check_choice(name: str, value, allowed) -> None:
 
 def check_int(name: str, value, low: int, high: int | None = None) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name} = {value!r} must be an integer in [{low}, {high or 'inf'}]")
+        raise InputError(f"{name} = {value!r} must be an integer in [{low}, {high or 'inf'}]")
     check_range(name, value, low, high)
 
 
@@ -152,7 +161,7 @@ def parse_assignments(pairs: list[str] | None) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for pair in pairs or []:
         if "=" not in pair:
-            raise ValueError(f"--set {pair!r}: expected name=value")
+            raise InputError(f"--set {pair!r}: expected name=value")
         name, text = pair.split("=", 1)
         out[name.strip()] = parse_value(text.strip())
     return out
@@ -173,7 +182,7 @@ def split_overrides(
         elif name in param_fields:
             params[name] = value
         else:
-            raise ValueError(
+            raise InputError(
                 f"unknown field {name!r}; allowed fields: "
                 + ", ".join(sorted(static_fields + param_fields))
             )
@@ -191,12 +200,12 @@ def with_overrides(params, overrides: Mapping[str, Any]):
         try:
             new = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):
-            raise ValueError(f"{name} = {value!r} is not a number") from None
+            raise InputError(f"{name} = {value!r} is not a number") from None
         if new.ndim > old.ndim or (new.ndim == old.ndim and new.shape != old.shape):
             try:
                 np.broadcast_to(new, old.shape)
             except ValueError:
-                raise ValueError(
+                raise InputError(
                     f"{name} = {_fmt(new)} has shape {new.shape}; expected a scalar "
                     f"or shape {old.shape}"
                 ) from None

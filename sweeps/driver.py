@@ -24,6 +24,7 @@ import numpy as np
 
 from sweeps import engine
 from sweeps.grid import Grid, run_table
+from jaxmarkets.core import InputError
 
 MANIFEST = "manifest.json"
 
@@ -53,21 +54,21 @@ def prepare_dir(out_dir: str, ident: dict | None, *, resume: bool, force: bool) 
     manifest_path = os.path.join(out_dir, MANIFEST)
     if resume:
         if not os.path.exists(manifest_path):
-            raise ValueError(f"--resume {out_dir}: no {MANIFEST} there, so nothing to resume")
+            raise InputError(f"--resume {out_dir}: no {MANIFEST} there, so nothing to resume")
         with open(manifest_path) as f:
             old = json.load(f)
         for field in ("study", "grid", "seeds", "config"):
             if json.dumps(old.get(field), sort_keys=True) != json.dumps(
                 json.loads(json.dumps(ident[field])), sort_keys=True
             ):
-                raise ValueError(
+                raise InputError(
                     f"--resume {out_dir}: its {field} is {json.dumps(old.get(field))}, "
                     f"this sweep's is {json.dumps(ident[field])}"
                 )
         return
     if os.path.exists(out_dir) and os.listdir(out_dir):
         if not force:
-            raise ValueError(f"--out {out_dir} exists and is not empty; pass --force to overwrite it")
+            raise InputError(f"--out {out_dir} exists and is not empty; pass --force to overwrite it")
         shutil.rmtree(out_dir)
     os.makedirs(out_dir, exist_ok=True)
 
@@ -154,7 +155,7 @@ def describe(out_dir: str) -> str:
     """A readable account of any results directory (`jaxmarkets results DIR`)."""
     path = os.path.join(out_dir, MANIFEST)
     if not os.path.exists(path):
-        raise ValueError(f"{out_dir} is not a results directory: it has no {MANIFEST}")
+        raise InputError(f"{out_dir} is not a results directory: it has no {MANIFEST}")
     with open(path) as f:
         m = json.load(f)
     lines = [

@@ -34,6 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 from jax.sharding import Mesh, NamedSharding, PartitionSpec
+from jaxmarkets.core import InputError
 
 CHECKPOINT = "checkpoint.npz"
 METRICS_DIR = "chunks"
@@ -57,9 +58,9 @@ class Plan:
         for phase in self.phases:
             size = self.size(phase)
             if size < 1:
-                raise ValueError(f"phase {phase.name}: chunk_size = {size} is outside the allowed range [1, inf)")
+                raise InputError(f"phase {phase.name}: chunk_size = {size} is outside the allowed range [1, inf)")
             if phase.iterations % size:
-                raise ValueError(
+                raise InputError(
                     f"phase {phase.name}: iterations = {phase.iterations} is not a multiple "
                     f"of chunk_size = {size}"
                 )

@@ -25,6 +25,7 @@ from agents.dqn import DQNConfig, make_learner
 from jaxmarkets.execution import theory
 from jaxmarkets.execution.game import ExecutionGame, ExecutionParams
 from sweeps import driver, engine
+from jaxmarkets.core import InputError
 
 EXPLORATIONS = ("twap", "nash")
 
@@ -45,7 +46,7 @@ class ExecutionAdapter(EnvAdapter):
 
     def __init__(self, game: ExecutionGame, exploration: str = "twap"):
         if exploration not in EXPLORATIONS:
-            raise ValueError(f"exploration = {exploration!r} is not one of {', '.join(EXPLORATIONS)}")
+            raise InputError(f"exploration = {exploration!r} is not one of {', '.join(EXPLORATIONS)}")
         super().__init__(game, game.n_steps)
         self.game = game
         self.exploration = exploration
@@ -134,23 +135,23 @@ class StudyConfig:
 
     def validate(self):
         if self.mode not in ("quick", "full", "custom"):
-            raise ValueError(f"mode = {self.mode!r} is not one of quick, full, custom")
+            raise InputError(f"mode = {self.mode!r} is not one of quick, full, custom")
         for name in ("runs", "train_iterations", "test_iterations", "chunk"):
             if getattr(self, name) < 1:
-                raise ValueError(f"{name} = {getattr(self, name)} is outside the allowed range [1, inf)")
+                raise InputError(f"{name} = {getattr(self, name)} is outside the allowed range [1, inf)")
         for name in ("swap_runs", "nash_explore_runs", "fixed_nash_runs"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} = {getattr(self, name)} is outside the allowed range [0, inf)")
+                raise InputError(f"{name} = {getattr(self, name)} is outside the allowed range [0, inf)")
         if self.swap_runs > self.runs:
-            raise ValueError(
+            raise InputError(
                 f"swap_runs = {self.swap_runs} is outside the allowed range [0, runs = {self.runs}]"
             )
         if self.train_iterations % self.chunk:
-            raise ValueError(
+            raise InputError(
                 f"train_iterations = {self.train_iterations} is not a multiple of chunk = {self.chunk}"
             )
         if not self.sigmas:
-            raise ValueError("sigmas is empty")
+            raise InputError("sigmas is empty")
         for s in self.sigmas:
             self.game().validate(self.game_params(s))
         self.dqn().validate(2)

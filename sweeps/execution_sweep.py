@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from agents.dqn import DQNConfig, DQNHparams, make_learner, validate_hparams
-from jaxmarkets.core import with_overrides
+from jaxmarkets.core import InputError, with_overrides
 from jaxmarkets.execution import theory
 from jaxmarkets.execution.game import DEFAULT_TIMING, ExecutionGame, ExecutionParams
 from sweeps import engine
@@ -44,13 +44,13 @@ CONFIG_DEFAULTS = {
 def parse_config(overrides: dict) -> dict:
     unknown = sorted(set(overrides) - set(CONFIG_DEFAULTS))
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"unknown --config field {unknown[0]!r}; allowed: {', '.join(sorted(CONFIG_DEFAULTS))}"
         )
     config = {**CONFIG_DEFAULTS, **overrides}
     for name, default in CONFIG_DEFAULTS.items():
         if type(config[name]) is not type(default):
-            raise ValueError(f"--config {name} = {config[name]!r} must be a {type(default).__name__}")
+            raise InputError(f"--config {name} = {config[name]!r} must be a {type(default).__name__}")
     return config
 
 
@@ -66,17 +66,17 @@ def setup(grid: Grid, seeds: list[int], config: dict) -> Setup:
     """Validate everything, then build the engine's inputs (nothing compiled yet)."""
     game, adapter, learner, dqn = _learner(config)
     if dqn.test_iterations % config["chunk"] or dqn.train_iterations % config["chunk"]:
-        raise ValueError(
+        raise InputError(
             f"chunk = {config['chunk']} must divide train_iterations = {dqn.train_iterations} "
             f"and test_iterations = {dqn.test_iterations}"
         )
     if config["chunk"] % dqn.log_every:
-        raise ValueError(f"chunk = {config['chunk']} is not a multiple of log_every = {dqn.log_every}")
+        raise InputError(f"chunk = {config['chunk']} is not a multiple of log_every = {dqn.log_every}")
     param_fields = {f.name for f in dataclasses.fields(ExecutionParams)}
     hparam_fields = {f.name for f in dataclasses.fields(DQNHparams)}
     unknown = [n for n in grid.names if n not in param_fields | hparam_fields]
     if unknown:
-        raise ValueError(
+        raise InputError(
             f"unknown field {unknown[0]!r}; allowed: {', '.join(sorted(param_fields | hparam_fields))}"
         )
 

@@ -11,7 +11,7 @@ import dataclasses
 import itertools
 from typing import Any
 
-from jaxmarkets.core import parse_value
+from jaxmarkets.core import InputError, parse_value
 
 MODES = ("product", "zip")
 
@@ -23,16 +23,16 @@ class Grid:
 
     def __post_init__(self):
         if self.mode not in MODES:
-            raise ValueError(f"grid mode = {self.mode!r} is not one of {', '.join(MODES)}")
+            raise InputError(f"grid mode = {self.mode!r} is not one of {', '.join(MODES)}")
         names = [name for name, _ in self.axes]
         if len(set(names)) != len(names):
-            raise ValueError(f"grid: a field is given twice in {names}")
+            raise InputError(f"grid: a field is given twice in {names}")
         for name, values in self.axes:
             if not values:
-                raise ValueError(f"grid: field {name} has no values")
+                raise InputError(f"grid: field {name} has no values")
         if self.mode == "zip" and len({len(v) for _, v in self.axes}) > 1:
             lengths = {name: len(v) for name, v in self.axes}
-            raise ValueError(f"grid mode zip needs lists of one length; got {lengths}")
+            raise InputError(f"grid mode zip needs lists of one length; got {lengths}")
 
     @classmethod
     def from_assignments(cls, pairs: list[str] | None, mode: str = "product") -> "Grid":
@@ -40,7 +40,7 @@ class Grid:
         axes = []
         for pair in pairs or []:
             if "=" not in pair:
-                raise ValueError(f"--set {pair!r}: expected name=value[,value...]")
+                raise InputError(f"--set {pair!r}: expected name=value[,value...]")
             name, text = (s.strip() for s in pair.split("=", 1))
             parsed = parse_value(text)
             if isinstance(parsed, list) or "," not in text:

@@ -1,7 +1,7 @@
-"""The games every API-conformance test runs through.
+"""The games every API-conformance test runs through, generated from the registry.
 
-To enter a game, add a `GameSpec`: how to build the environment, how many steps to
-roll, and a float params field to vary for the vmap-over-params check.
+A game enters by its `GameEntry` in `jaxmarkets/registry.py`: each of its
+`examples` (static sizes) becomes one case here.
 """
 
 from __future__ import annotations
@@ -9,9 +9,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Callable
 
+import jaxmarkets
 from jaxmarkets.core import Environment
-from jaxmarkets.execution.game import TIMINGS, ExecutionGame
-from jaxmarkets.firesale.game import FireSaleGame
 
 
 @dataclasses.dataclass(frozen=True)
@@ -19,14 +18,17 @@ class GameSpec:
     name: str
     make_env: Callable[[], Environment]
     horizon: int  # steps rolled per trajectory
-    vary: str  # a params field scaled to build a batch of parameter regimes
+    vary: str  # a float params field scaled to build a batch of parameter regimes
+
+
+def _label(static: dict) -> str:
+    return ",".join(f"{k}={v}" for k, v in static.items())
 
 
 GAMES = [
-    GameSpec(f"execution-{t}", lambda t=t: ExecutionGame(n_agents=3, n_steps=5, timing=t), 5, "sigma")
-    for t in TIMINGS
-]
-GAMES += [
-    GameSpec("firesale-linear", lambda: FireSaleGame(n_agents=4, n_assets=3), 2, "liabilities"),
-    GameSpec("firesale-piecewise", lambda: FireSaleGame(n_agents=3, n_assets=2, impact="piecewise_linear", n_knots=2), 2, "liabilities"),
+    GameSpec(f"{entry.name}[{_label(static)}]",
+             lambda name=entry.name, static=static: jaxmarkets.make(name, **static),
+             entry.horizon, entry.vary)
+    for entry in jaxmarkets.GAMES.values()
+    for static in entry.examples
 ]

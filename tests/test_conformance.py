@@ -5,6 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import jaxmarkets
 from conformance import GAMES
 from jaxmarkets.core import is_finite_tree
 
@@ -98,3 +99,15 @@ def test_no_nan_or_inf_on_valid_params(spec):
     keys = jax.random.split(jax.random.key(7), 16)
     trajs = jax.vmap(lambda k: rollout(env, k, params, spec.horizon))(keys)
     assert is_finite_tree(trajs)
+
+
+def test_registry_make_builds_every_game_and_rejects_unknown_names():
+    from jaxmarkets.core import InputError
+
+    for name in jaxmarkets.GAMES:
+        env = jaxmarkets.make(name)
+        env.validate(env.default_params())
+    with pytest.raises(InputError, match="game = 'nope'"):
+        jaxmarkets.make("nope")
+    with pytest.raises(InputError, match="unknown static field 'n_banks'"):
+        jaxmarkets.make("execution", n_banks=3)

@@ -40,7 +40,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from jaxmarkets.core import Box, Environment, StepResult, check_choice, check_int, check_range
+from jaxmarkets.core import InputError, Box, Environment, StepResult, check_choice, check_int, check_range
 
 TIMINGS = ("simultaneous", "inclusive", "sequential", "aggregate")
 DEFAULT_TIMING = "sequential"
@@ -108,7 +108,7 @@ class ExecutionGame(Environment):
         for name in ("q0", "lam"):
             shape = np.shape(getattr(params, name))
             if not shape or shape[-1] != self.n_agents:
-                raise ValueError(
+                raise InputError(
                     f"{name} has shape {shape}; its last axis must be n_agents = {self.n_agents}"
                 )
         check_range("q0", params.q0, 0.0, low_open=True)

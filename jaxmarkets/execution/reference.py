@@ -9,6 +9,7 @@ sorting, where the JAX game uses a pairwise mask.
 from __future__ import annotations
 
 import numpy as np
+from jaxmarkets.core import InputError
 
 
 def simulate(timing: str, params: dict, fractions, xi, order) -> dict:
@@ -50,7 +51,7 @@ def simulate(timing: str, params: dict, fractions, xi, order) -> dict:
         elif timing == "aggregate":
             px = (price - alpha * total / tau)[:, None] * np.ones((1, n))
         else:
-            raise ValueError(f"timing = {timing!r} is not a timing reading")
+            raise InputError(f"timing = {timing!r} is not a timing reading")
         cash += px * v
         q -= v
         sells[:, :, t] = v

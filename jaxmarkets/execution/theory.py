@@ -34,7 +34,7 @@ import functools
 import jax
 import jax.numpy as jnp
 
-from jaxmarkets.core import check_choice
+from jaxmarkets.core import InputError, check_choice
 from jaxmarkets.execution.game import ExecutionGame, ExecutionParams
 
 LAM_CONVENTIONS = ("eq3", "eq8")
@@ -177,7 +177,7 @@ def nash_continuous(
     check_choice("lam_convention", lam_convention, LAM_CONVENTIONS)
     lam = jnp.asarray(params.lam)
     if not bool(jnp.all(lam == lam[0])):
-        raise ValueError(f"lam = {lam.tolist()}: Eq. (7)-(8) need one lam common to all agents")
+        raise InputError(f"lam = {lam.tolist()}: Eq. (7)-(8) need one lam common to all agents")
     n = game.n_agents
     c = (2.0 if lam_convention == "eq3" else 1.0) * lam[0] * params.sigma**2
     horizon = game.n_steps * params.tau
@@ -309,5 +309,5 @@ def pareto_front(
     Returns (front [n_points, 2], schedules [n_points, 2, N]) sorted by E[IS_1].
     """
     if game.n_agents != 2:
-        raise ValueError(f"n_agents = {game.n_agents}: the Pareto front is for two agents")
+        raise InputError(f"n_agents = {game.n_agents}: the Pareto front is for two agents")
     return _pareto_front(game, params, n_points, n_iter)

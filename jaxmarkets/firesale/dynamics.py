@@ -41,7 +41,7 @@ from jaxmarkets.firesale.best_response import (
     holdings_values,
     simplified_response,
 )
-from jaxmarkets.core import check_int
+from jaxmarkets.core import InputError, check_int
 from jaxmarkets.firesale.game import FireSaleParams
 
 RULES = ("best_response", "simplified")
@@ -117,9 +117,9 @@ class Carry(NamedTuple):
 
 def _check(rule, mode):
     if rule not in RULES:
-        raise ValueError(f"rule = {rule!r} is not one of {RULES}")
+        raise InputError(f"rule = {rule!r} is not one of {RULES}")
     if mode not in MODES:
-        raise ValueError(f"mode = {mode!r} is not one of {MODES}")
+        raise InputError(f"mode = {mode!r} is not one of {MODES}")
 
 
 def init_carry(y0, record: int = 0, history: int = HISTORY) -> Carry:
@@ -333,7 +333,7 @@ def run_many(
     """
     _check(rule, "simultaneous")
     if not blocks:
-        raise ValueError("blocks is empty; give one or more block sizes, e.g. (512, 32)")
+        raise InputError("blocks is empty; give one or more block sizes, e.g. (512, 32)")
     for b in blocks:
         check_int("blocks", b, 1)
     if devices is not None:

@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from jaxmarkets.core import Box, Environment, StepResult, check_choice, check_int, check_range
+from jaxmarkets.core import InputError, Box, Environment, StepResult, check_choice, check_int, check_range
 
 IMPACTS = ("linear", "power", "piecewise_linear")
 FEAS_RTOL = 256  # in machine epsilons of the params' dtype
@@ -78,7 +78,7 @@ def price_fraction(impact: str, z, params: FireSaleParams):
         return z ** params.exponent
     if impact == "piecewise_linear":
         return _piecewise(z, params.knots, params.levels)
-    raise ValueError(f"impact = {impact!r} is not one of {IMPACTS}")
+    raise InputError(f"impact = {impact!r} is not one of {IMPACTS}")
 
 
 def _piecewise(z, knots, levels):
@@ -175,7 +175,7 @@ def make_params(
     f = lambda v: jnp.asarray(np.asarray(v, np.float64), dtype)  # noqa: E731
     x = f(holdings)
     if x.ndim != 2:
-        raise ValueError(f"holdings has shape {x.shape}; expected (N, M)")
+        raise InputError(f"holdings has shape {x.shape}; expected (N, M)")
     m = x.shape[1]
     exponent = np.ones(m) if exponent is None else np.broadcast_to(np.asarray(exponent, np.float64), (m,))
     knots = np.zeros((m, 0)) if knots is None else np.asarray(knots, np.float64)
@@ -304,12 +304,12 @@ def validate_params(
     check_choice("impact", impact, IMPACTS)
     x = np.asarray(params.holdings, np.float64)
     if x.ndim < 2:
-        raise ValueError(f"holdings has shape {x.shape}; expected (N, M)")
+        raise InputError(f"holdings has shape {x.shape}; expected (N, M)")
     n, m = x.shape[-2:]
     if n_agents is not None and n != n_agents:
-        raise ValueError(f"holdings has {n} rows; expected n_agents = {n_agents}")
+        raise InputError(f"holdings has {n} rows; expected n_agents = {n_agents}")
     if n_assets is not None and m != n_assets:
-        raise ValueError(f"holdings has {m} columns; expected n_assets = {n_assets}")
+        raise InputError(f"holdings has {m} columns; expected n_assets = {n_assets}")
     batch = x.shape[:-2]
     expect = {
         "illiquid": (n,), "liabilities": (n,), "prices0": (m,), "leverage_cap": (),
@@ -318,19 +318,19 @@ def validate_params(
     for name, shape in expect.items():
         got = np.shape(getattr(params, name))
         if got != batch + shape:
-            raise ValueError(f"{name} has shape {got}; expected {batch + shape}")
+            raise InputError(f"{name} has shape {got}; expected {batch + shape}")
     k = np.shape(params.knots)[-1]
     for name in ("knots", "levels"):
         got = np.shape(getattr(params, name))
         if got != batch + (m, k):
-            raise ValueError(f"{name} has shape {got}; expected {batch + (m, k)}")
+            raise InputError(f"{name} has shape {got}; expected {batch + (m, k)}")
     if n_knots is not None and impact == "piecewise_linear" and k != n_knots:
-        raise ValueError(f"knots has {k} tipping points per asset; expected n_knots = {n_knots}")
+        raise InputError(f"knots has {k} tipping points per asset; expected n_knots = {n_knots}")
     check_range("holdings", x, 0.0, 1.0)
     col = x.sum(-2)
     if np.any(col > 1.0 + COL_TOL):
         j = int(np.argwhere(col > 1.0 + COL_TOL)[0][-1])
-        raise ValueError(
+        raise InputError(
             f"holdings column {j} sums to {float(col.reshape(-1, m)[:, j].max()):g}; "
             "each asset's holdings must sum to at most 1"
         )
@@ -346,7 +346,7 @@ def validate_params(
             v = np.asarray(getattr(params, name), np.float64)
             check_range(name, v, 0.0, 1.0, low_open=True, high_open=True)
             if k > 1 and np.any(np.diff(v, axis=-1) <= 0):
-                raise ValueError(
+                raise InputError(
                     f"{name} = {np.array2string(v, precision=6)} must be strictly increasing "
                     "along each asset: the price function must be increasing"
                 )

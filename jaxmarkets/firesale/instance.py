@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from jaxmarkets.core import check_choice
+from jaxmarkets.core import InputError, check_choice
 from jaxmarkets.firesale.game import IMPACTS, FireSaleGame, FireSaleParams, make_params, validate_params
 
 REQUIRED = ("holdings", "illiquid", "liabilities", "prices0", "leverage_cap")
@@ -35,68 +35,68 @@ def _array(name, value, ndim):
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} = {value!r} is not {'a number' if ndim == 0 else 'an array of numbers'}") from None
+        raise InputError(f"{name} = {value!r} is not {'a number' if ndim == 0 else 'an array of numbers'}") from None
     if arr.ndim != ndim:
         kind = {0: "a number", 1: "a list of numbers", 2: "a list of lists of numbers"}[ndim]
-        raise ValueError(f"{name} has shape {arr.shape}; expected {kind}")
+        raise InputError(f"{name} has shape {arr.shape}; expected {kind}")
     return arr
 
 
 def instance_from_dict(data) -> tuple[FireSaleGame, FireSaleParams]:
     """(game, params) from the parsed JSON; every error names the field."""
     if not isinstance(data, dict):
-        raise ValueError("the instance must be a JSON object with fields " + ", ".join(REQUIRED + OPTIONAL))
+        raise InputError("the instance must be a JSON object with fields " + ", ".join(REQUIRED + OPTIONAL))
     missing = [k for k in REQUIRED if k not in data]
     if missing:
-        raise ValueError(f"missing field(s): {', '.join(missing)}")
+        raise InputError(f"missing field(s): {', '.join(missing)}")
     unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
-        raise ValueError(f"unknown field(s): {', '.join(unknown)}; allowed: {', '.join(REQUIRED + OPTIONAL)}")
+        raise InputError(f"unknown field(s): {', '.join(unknown)}; allowed: {', '.join(REQUIRED + OPTIONAL)}")
     x = _array("holdings", data["holdings"], 2)
     n, m = x.shape
     if n < 1 or m < 1:
-        raise ValueError(f"holdings has shape {x.shape}; expected at least one agent and one asset")
+        raise InputError(f"holdings has shape {x.shape}; expected at least one agent and one asset")
     aI = _array("illiquid", data["illiquid"], 1)
     li = _array("liabilities", data["liabilities"], 1)
     p0 = _array("prices0", data["prices0"], 1)
     for name, arr, size, what in (("illiquid", aI, n, "N"), ("liabilities", li, n, "N"), ("prices0", p0, m, "M")):
         if arr.shape[0] != size:
-            raise ValueError(
+            raise InputError(
                 f"{name} has {arr.shape[0]} entries; expected {what} = {size} (holdings is {n} x {m})"
             )
     lam = _array("leverage_cap", data["leverage_cap"], 0)
     alpha = _array("alpha", data.get("alpha", 1.0), 0)
     impact = data.get("impact", {"kind": "linear"})
     if not isinstance(impact, dict) or "kind" not in impact:
-        raise ValueError(f"impact = {impact!r} must be an object with a 'kind' (one of {', '.join(IMPACTS)})")
+        raise InputError(f"impact = {impact!r} must be an object with a 'kind' (one of {', '.join(IMPACTS)})")
     kind = impact["kind"]
     check_choice("impact.kind", kind, IMPACTS)
     allowed = {"linear": {"kind"}, "power": {"kind", "exponent"}, "piecewise_linear": {"kind", "knots", "levels"}}
     extra = sorted(set(impact) - allowed[kind])
     if extra:
-        raise ValueError(f"impact has unknown field(s) {', '.join(extra)} for kind {kind!r}")
+        raise InputError(f"impact has unknown field(s) {', '.join(extra)} for kind {kind!r}")
     exponent, knots, levels = None, None, None
     if kind == "power":
         if "exponent" not in impact:
-            raise ValueError("impact.exponent is missing (power impact: p = p0 z ** exponent)")
+            raise InputError("impact.exponent is missing (power impact: p = p0 z ** exponent)")
         exponent = np.asarray(impact["exponent"], dtype=np.float64)
         if exponent.ndim > 1 or (exponent.ndim == 1 and exponent.shape[0] != m):
-            raise ValueError(f"impact.exponent has shape {exponent.shape}; expected a number or M = {m} numbers")
+            raise InputError(f"impact.exponent has shape {exponent.shape}; expected a number or M = {m} numbers")
     if kind == "piecewise_linear":
         for key in ("knots", "levels"):
             if key not in impact:
-                raise ValueError(f"impact.{key} is missing (piecewise_linear impact)")
+                raise InputError(f"impact.{key} is missing (piecewise_linear impact)")
         knots = np.asarray(impact["knots"], dtype=np.float64)
         levels = np.asarray(impact["levels"], dtype=np.float64)
         for key, arr in (("knots", knots), ("levels", levels)):
             if arr.ndim not in (1, 2) or (arr.ndim == 2 and arr.shape[0] != m):
-                raise ValueError(f"impact.{key} has shape {arr.shape}; expected K numbers or M = {m} lists of K")
+                raise InputError(f"impact.{key} has shape {arr.shape}; expected K numbers or M = {m} lists of K")
         if knots.shape[-1] != levels.shape[-1]:
-            raise ValueError(
+            raise InputError(
                 f"impact.knots has {knots.shape[-1]} entries per asset but impact.levels has {levels.shape[-1]}"
             )
         if knots.shape[-1] == 0:
-            raise ValueError("impact.knots is empty; use {\"kind\": \"linear\"} for no tipping points")
+            raise InputError("impact.knots is empty; use {\"kind\": \"linear\"} for no tipping points")
     params = make_params(x, aI, li, p0, lam, alpha, exponent=exponent, knots=knots, levels=levels)
     try:
         validate_params(params, kind)
@@ -104,7 +104,7 @@ def instance_from_dict(data) -> tuple[FireSaleGame, FireSaleParams]:
         msg = str(err)
         if msg.startswith(("exponent", "knots", "levels")):
             msg = "impact." + msg
-        raise ValueError(msg) from None
+        raise InputError(msg) from None
     k = 0 if knots is None else knots.shape[-1]
     return FireSaleGame(n_agents=n, n_assets=m, impact=kind, n_knots=k), params
 
@@ -115,9 +115,9 @@ def load_instance(path) -> tuple[FireSaleGame, FireSaleParams]:
     try:
         text = path.read_text()
     except OSError as err:
-        raise ValueError(f"cannot read instance file {str(path)!r}: {err.strerror}") from None
+        raise InputError(f"cannot read instance file {str(path)!r}: {err.strerror}") from None
     try:
         data = json.loads(text)
     except json.JSONDecodeError as err:
-        raise ValueError(f"{path}: malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}") from None
+        raise InputError(f"{path}: malformed JSON at line {err.lineno}, column {err.colno}: {err.msg}") from None
     return instance_from_dict(data)

@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from jaxmarkets.core import check_choice, check_int, check_range
+from jaxmarkets.core import InputError, check_choice, check_int, check_range
 from jaxmarkets.firesale.game import FireSaleParams
 
 PARAM_SETS = {
@@ -68,7 +68,7 @@ def section53(
         if have >= count:
             break
     else:
-        raise ValueError(f"param_set = {param_set}, n = {n}, tau = {tau}: too few instances with lambda > 1")
+        raise InputError(f"param_set = {param_set}, n = {n}, tau = {tau}: too few instances with lambda > 1")
     aI, l, p0, lam = (np.concatenate([p[k] for p in parts])[:count] for k in range(4))
     x = np.broadcast_to(np.asarray(x), (count, n, n))
     f = lambda v: jnp.asarray(v, dtype)  # noqa: E731

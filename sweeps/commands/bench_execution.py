@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from jaxmarkets.core import params_to_dict
+from jaxmarkets.core import InputError, params_to_dict
 from jaxmarkets.execution.game import DEFAULT_TIMING, TIMINGS, ExecutionGame
 
 
@@ -80,13 +80,13 @@ def bench(timing: str, sizes: list[int], repeats: int) -> list[dict]:
 
 def run(args: argparse.Namespace) -> int:
     if args.timing not in TIMINGS:
-        raise ValueError(f"timing = {args.timing!r} is not one of {', '.join(TIMINGS)}")
+        raise InputError(f"timing = {args.timing!r} is not one of {', '.join(TIMINGS)}")
     try:
         sizes = [int(float(s)) for s in args.episodes.split(",")]
     except ValueError:
-        raise ValueError(f"--episodes = {args.episodes!r}: expected comma-separated integers") from None
+        raise InputError(f"--episodes = {args.episodes!r}: expected comma-separated integers") from None
     if any(s < 1 for s in sizes) or args.repeats < 1:
-        raise ValueError("--episodes and --repeats must be at least 1")
+        raise InputError("--episodes and --repeats must be at least 1")
     import jax
 
     rows = bench(args.timing, sizes, args.repeats)

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import tempfile
+from jaxmarkets.core import InputError
 
 
 def add_parser(subparsers) -> None:
@@ -55,7 +56,7 @@ def worker(runs: int, chunk: int, chunks: int, head: str) -> dict:
 def run(args: argparse.Namespace) -> int:
     counts = [int(c) for c in args.devices.split(",")]
     if any(c < 0 for c in counts) or args.runs < 1 or args.chunk < 1 or args.chunks < 2:
-        raise ValueError("--devices >= 0, --runs >= 1, --chunk >= 1 and --chunks >= 2")
+        raise InputError("--devices >= 0, --runs >= 1, --chunk >= 1 and --chunks >= 2")
     rows = []
     for count in counts:
         env = dict(os.environ)

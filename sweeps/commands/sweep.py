@@ -6,7 +6,7 @@ import argparse
 import importlib
 import os
 
-from jaxmarkets.core import parse_assignments
+from jaxmarkets.core import InputError, parse_assignments
 
 STUDIES = {"execution": "sweeps.execution_sweep"}
 
@@ -37,9 +37,9 @@ def run(args: argparse.Namespace) -> int:
     engine.use_all_cpu_cores()  # before JAX's first computation
 
     if args.seeds < 1:
-        raise ValueError(f"--seeds = {args.seeds} is outside the allowed range [1, inf)")
+        raise InputError(f"--seeds = {args.seeds} is outside the allowed range [1, inf)")
     if args.resume and args.out and os.path.abspath(args.out) != os.path.abspath(args.resume):
-        raise ValueError("give either --out or --resume, not two different directories")
+        raise InputError("give either --out or --resume, not two different directories")
     study = importlib.import_module(args.module)
     grid = Grid.from_assignments(args.set, "zip" if args.zip else "product")
     seeds = list(range(args.seed_offset, args.seed_offset + args.seeds))

@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 
-from jaxmarkets.core import parse_assignments, params_to_dict, split_overrides, with_overrides
+from jaxmarkets.core import InputError, parse_assignments, params_to_dict, split_overrides, with_overrides
 from jaxmarkets.execution.game import DEFAULT_TIMING, TIMINGS, ExecutionGame, ExecutionParams
 
 STATIC_FIELDS = ["n_agents", "n_steps"]
@@ -102,7 +102,7 @@ def _table(report: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     if args.points < 2:
-        raise ValueError(f"--points = {args.points} is outside the allowed range [2, inf)")
+        raise InputError(f"--points = {args.points} is outside the allowed range [2, inf)")
     import jax
 
     # Theory is solved in float64 (linear systems, fronts).
