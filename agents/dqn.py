@@ -1,25 +1,30 @@
 """Independent multi-agent Double DQN trained inside `lax.scan` (paper 001, Alg. 1).
 
-    learner = make_learner(adapter, config)
+    learner = DQN(game, grid, DQNConfig())        # game: agents.protocol.GameAdapter
+    hparams = learner.default_hparams()           # traced floats, Table 1's values
     carry = learner.init(key, params, hparams)
     carry, train_metrics = learner.train_chunk(carry, params, hparams, n_iterations)
-    carry, test_metrics = learner.test(carry, params, n_iterations)
+    carry, test_metrics = learner.test(carry, params, hparams, n_iterations)
 
-or in one call `make_train(adapter, config)(key, params, hparams)`. All of these
-are pure: `jit(vmap(train))` over keys, params and hparams gives runs x regimes
-in one compiled program. A chunked loop gives the same result as one call (the
-carry holds the key), so a sweep can checkpoint the carry between chunks.
+or in one call `learner.train(key, params, hparams)`. All of these are pure:
+`jit(vmap(train))` over keys, params and hparams gives runs x regimes in one
+compiled program. A chunked loop gives the same result as one call (the carry
+holds the key), so a sweep can checkpoint the carry between chunks.
 
 Every agent has its own online and target network, Adam state and replay
 memory, stacked on a leading agent axis and vmapped: independent learners that
 interact only through the environment. Per environment step every agent acts
-(epsilon-greedy; exploration is the adapter's), stores its transition and, once
+(epsilon-greedy; exploration is the grid's), stores its transition and, once
 its memory holds a batch, takes one gradient step on
 
     y = r + gamma (1 - terminated) Q_target(s', argmax_a Q_online(s', a)),
 
 the Double-DQN target. Every `eps_every` actions epsilon is multiplied by
 `eps_decay`; every `target_every` actions the target network is copied.
+
+The learner acts in a space of *action features* in [-1, 1]: its candidate
+actions are `linspace(-1, 1, n_actions)`, and a `QActionGrid`, written by
+whoever brings the game, says what a feature means for that game.
 """
 
 from __future__ import annotations
@@ -35,22 +40,38 @@ from flax import struct
 
 from agents import replay
 from agents.networks import HEADS, QNetwork, q_at
+from agents.protocol import MetricSpec
 from jaxmarkets.core import InputError, check_int, check_range
 
 
 @struct.dataclass
 class DQNHparams:
-    """The learner's floats: traced, so a batch of them can be vmapped."""
+    """The learner's floats: traced, so a batch of them can be vmapped.
+    The defaults are Table 1 of paper 001."""
 
-    lr: jax.Array
-    gamma: jax.Array
-    eps_start: jax.Array
-    eps_decay: jax.Array
+    lr: jax.Array = 1e-4  # Adam's step
+    gamma: jax.Array = 1.0
+    eps_start: jax.Array = 1.0
+    eps_decay: jax.Array = 0.995  # c: epsilon's factor every eps_every actions
+
+    @classmethod
+    def make(cls, **values) -> "DQNHparams":
+        """Defaults with `values` replaced, every leaf a float32 array."""
+        hp = cls(**values)
+        return jax.tree.map(lambda x: jnp.asarray(x, jnp.float32), hp)
+
+
+def validate_hparams(hp: DQNHparams) -> None:
+    """Runs in Python before anything is compiled (a batch of hparams is checked whole)."""
+    check_range("lr", hp.lr, 0.0, low_open=True)
+    check_range("gamma", hp.gamma, 0.0, 1.0)
+    check_range("eps_start", hp.eps_start, 0.0, 1.0)
+    check_range("eps_decay", hp.eps_decay, 0.0, 1.0, low_open=True)
 
 
 @dataclasses.dataclass(frozen=True)
 class DQNConfig:
-    """Defaults are Table 1 and Algorithm 1 of paper 001."""
+    """Static sizes and switches; defaults are Table 1 and Algorithm 1 of paper 001."""
 
     n_layers: int = 5  # hidden layers
     hidden: int = 30  # units per hidden layer
@@ -58,18 +79,14 @@ class DQNConfig:
     n_actions: int = 21  # grid of candidate actions for the greedy argmax
     head: str = "action_in"  # the paper's form; "action_out" is far cheaper
     leaky_slope: float = 0.01
-    lr: float = 1e-4  # Adam
     batch_size: int = 64  # b
     memory_size: int = 15000  # L
     halve_memory: bool = True  # Algorithm 1: a full memory forgets its older half
-    gamma: float = 1.0
-    eps_start: float = 1.0
-    eps_decay: float = 0.995  # c
     eps_every: int = 75  # m: actions between epsilon decays
     target_every: int = 75  # m: actions between target-network copies
     train_iterations: int = 5000  # C episodes
     test_iterations: int = 2500  # M greedy episodes
-    fixed_agents: tuple[int, ...] = ()  # agents that play the adapter's fixed policy
+    fixed_agents: tuple[int, ...] = ()  # agents that play the grid's fixed policy
     log_every: int = 50  # training metrics are averaged over blocks of this many episodes
     unroll_steps: bool = False  # unrolling the steps compiles 3x slower and ran slower on CPU
 
@@ -107,19 +124,35 @@ class DQNConfig:
         for k in self.fixed_agents:
             if n_agents is not None and not (isinstance(k, int) and 0 <= k < n_agents):
                 raise InputError(f"fixed_agents contains {k!r}; allowed range [0, {n_agents - 1}]")
-        validate_hparams(self.hparams())
-
-    def hparams(self) -> DQNHparams:
-        f = lambda x: jnp.asarray(x, jnp.float32)  # noqa: E731
-        return DQNHparams(f(self.lr), f(self.gamma), f(self.eps_start), f(self.eps_decay))
 
 
-def validate_hparams(hp: DQNHparams) -> None:
-    """Runs in Python before anything is compiled (a batch of hparams is checked whole)."""
-    check_range("lr", hp.lr, 0.0, low_open=True)
-    check_range("gamma", hp.gamma, 0.0, 1.0)
-    check_range("eps_start", hp.eps_start, 0.0, 1.0)
-    check_range("eps_decay", hp.eps_decay, 0.0, 1.0, low_open=True)
+class QActionGrid:
+    """A Q-learner's actions in a game: what each candidate feature means.
+
+    - `candidate_features(obs, grid)`: the feature each grid action has *as
+      executed* from an observation (an infeasible action maps onto a feasible
+      one; the argmax then takes the first of equal candidates). It depends on
+      the observation alone: it is called on replayed next observations.
+    - `explore(z, t, state, params)`: exploratory features of every agent from
+      standard normals `z` [n_agents].
+    - `fixed_action(t, state, params)`: features of the agents that play a fixed
+      policy (`DQNConfig.fixed_agents`).
+    - `env_action(features, state, params)`: the environment's actions.
+
+    The defaults act on features as they are, clipped to [-1, 1].
+    """
+
+    def candidate_features(self, obs, grid):
+        return jnp.broadcast_to(grid, (*obs.shape[:-1], grid.shape[-1]))
+
+    def explore(self, z, t, state, params):
+        return jnp.clip(z, -1.0, 1.0)
+
+    def fixed_action(self, t, state, params):
+        raise NotImplementedError("this grid has no fixed policy; leave DQNConfig.fixed_agents empty")
+
+    def env_action(self, features, state, params):
+        return features
 
 
 class Transition(NamedTuple):
@@ -141,13 +174,15 @@ class LearnerState(NamedTuple):
 
 
 class DQN:
-    """Independent Double-DQN learners for an adapter's game (see agents/adapter.py)."""
+    """Independent Double-DQN learners (the `agents.protocol.Learner` protocol)."""
 
-    def __init__(self, adapter, config: DQNConfig):
-        config.validate(adapter.n_agents)
-        self.adapter = adapter
+    def __init__(self, game, grid: QActionGrid, config: DQNConfig | None = None):
+        config = config or DQNConfig()
+        config.validate(game.n_agents)
+        self.game = game
+        self.actions = grid
         self.config = config
-        self.n_agents = adapter.n_agents
+        self.n_agents = game.n_agents
         self.net = QNetwork(
             hidden=(config.hidden,) * config.n_layers,
             head=config.head,
@@ -156,15 +191,41 @@ class DQN:
             pad_to=config.pad_to,
         )
         self.grid = jnp.linspace(-1.0, 1.0, config.n_actions)
-        self.optimizer = optax.scale_by_adam()
         fixed = np.zeros(self.n_agents, bool)
         fixed[list(config.fixed_agents)] = True
         self.fixed = fixed
 
+    # ------------------------------------------------------------------ protocol
+    def default_hparams(self) -> DQNHparams:
+        return DQNHparams.make()
+
+    def validate_hparams(self, hparams) -> None:
+        validate_hparams(hparams)
+
+    def metrics_spec(self) -> dict[str, dict[str, MetricSpec]]:
+        n = self.n_agents
+        episode = self.game.episode_metrics_spec()
+        returns = MetricSpec((n,), "sum of each agent's learner rewards over the episode")
+        return {
+            "train": {
+                **episode,
+                "return": returns,
+                "loss": MetricSpec((n,), "mean TD loss of the gradient steps (nan before the first)"),
+                "epsilon": MetricSpec((), "exploration rate at the end of the episode"),
+            },
+            "test": {**episode, "return": returns},
+        }
+
+    @staticmethod
+    def _optimizer(lr):
+        # The step lives in the optimizer state, so a vmapped batch of lrs
+        # trains a batch of learners in one program.
+        return optax.inject_hyperparams(optax.adam)(learning_rate=lr)
+
     # ------------------------------------------------------------------ state
     def init(self, key, params, hparams) -> LearnerState:
         k_net, k_reset, k_run = jax.random.split(key, 3)
-        obs, _ = self.adapter.reset(k_reset, params)
+        obs, _ = self.game.reset(k_reset, params)
         keys = jax.random.split(k_net, self.n_agents)
         online = jax.vmap(self.net.init, in_axes=(0, 0, None))(keys, obs, self.grid)
         example = Transition(
@@ -177,7 +238,7 @@ class DQN:
             key=k_run,
             online=online,
             target=online,
-            opt=jax.vmap(self.optimizer.init)(online),
+            opt=jax.vmap(self._optimizer(hparams.lr).init)(online),
             memory=memory,
             count=jnp.zeros((), jnp.int32),
         )
@@ -193,7 +254,7 @@ class DQN:
 
     def _greedy(self, params, obs):
         """Greedy feature and grid index for obs [..., d] (one network's params)."""
-        cand = self.adapter.candidate_features(obs, self.grid)
+        cand = self.actions.candidate_features(obs, self.grid)
         q = self.net.apply(params, obs, cand)
         idx = jnp.argmax(q, -1)
         return jnp.take_along_axis(cand, idx[..., None], -1)[..., 0], idx
@@ -209,8 +270,8 @@ class DQN:
             return jnp.mean((y - q) ** 2)
 
         loss, grads = jax.value_and_grad(loss_fn)(online)
-        updates, new_opt = self.optimizer.update(grads, opt_state)
-        new_online = jax.tree.map(lambda p, u: p - hparams.lr * u, online, updates)
+        updates, new_opt = self._optimizer(hparams.lr).update(grads, opt_state)
+        new_online = optax.apply_updates(online, updates)
         keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(ready, a, b), new, old)  # noqa: E731
         return keep(new_online, online), keep(new_opt, opt_state), jnp.where(ready, loss, jnp.nan)
 
@@ -229,11 +290,11 @@ class DQN:
 
     # ------------------------------------------------------------------ episodes
     def _episode(self, lc: LearnerState, params, hparams, learn: bool):
-        ad, n, n_steps = self.adapter, self.n_agents, self.adapter.n_steps
+        game, grid, n, n_steps = self.game, self.actions, self.n_agents, self.game.n_steps
         key, k_reset, k_noise, k_z, k_zeta, k_u = jax.random.split(lc.key, 6)
         lc = lc._replace(key=key)
-        obs, state = ad.reset(k_reset, params)
-        noise = ad.noise(k_noise, params)
+        obs, state = game.reset(k_reset, params)
+        noise = game.noise(k_noise, params)
         if learn:
             rnd = (
                 jax.random.normal(k_z, (n_steps, n)),
@@ -249,17 +310,17 @@ class DQN:
             t, noise_t, (z, zeta, u) = xs
             feature, index = jax.vmap(self._greedy)(lc.online, obs)
             if learn:
-                explored = ad.explore(z, t, state, params)
+                explored = grid.explore(z, t, state, params)
                 explore = zeta < self.epsilon(lc.count, hparams)
                 feature = jnp.where(explore, explored, feature)
                 index = jnp.where(explore, self._nearest_index(explored), index)
             if self.fixed.any():
-                fixed_feature = ad.fixed_action(t, state, params)
+                fixed_feature = grid.fixed_action(t, state, params)
                 feature = jnp.where(fixed, fixed_feature, feature)
                 index = jnp.where(fixed, self._nearest_index(fixed_feature), index)
-            actions = ad.env_action(feature, state, params)
-            out = ad.step(state, actions, noise_t, params)
-            reward = ad.reward(out.rewards, out.info, state, params)
+            actions = grid.env_action(feature, state, params)
+            out = game.step(state, actions, noise_t, params)
+            reward = game.reward(out.rewards, out.info, state, params)
             terminal = out.info.get("terminated", out.done)
             loss = jnp.zeros(n)
             if learn:
@@ -279,7 +340,7 @@ class DQN:
         (lc, _, _), (infos, rewards, losses) = jax.lax.scan(
             step, (lc, state, obs), xs, unroll=unroll
         )
-        metrics = dict(ad.episode_metrics(infos))
+        metrics = dict(game.episode_metrics(infos))
         metrics["return"] = rewards.sum(0)
         if learn:
             metrics["loss"] = jnp.nanmean(losses, 0)
@@ -297,15 +358,11 @@ class DQN:
         blocks = lambda x: jnp.nanmean(x.reshape(n_iterations // every, every, *x.shape[1:]), 1)  # noqa: E731
         return lc, jax.tree.map(blocks, metrics)
 
-    def test(self, lc: LearnerState, params, n_iterations: int):
+    def test(self, lc: LearnerState, params, hparams, n_iterations: int):
         """`n_iterations` greedy episodes, no learning; metrics per episode."""
         return jax.lax.scan(
-            lambda c, _: self._episode(c, params, None, False), lc, None, length=n_iterations
+            lambda c, _: self._episode(c, params, hparams, False), lc, None, length=n_iterations
         )
-
-    def test_chunk(self, lc: LearnerState, params, hparams, n_iterations: int):
-        """`test` with the chunk signature of a training phase (hparams unused)."""
-        return self.test(lc, params, n_iterations)
 
     def train(self, key, params, hparams, test_params=None) -> dict:
         """Train C episodes, then test M greedy episodes (under `test_params` if given).
@@ -317,15 +374,6 @@ class DQN:
         lc = self.init(key, params, hparams)
         lc, train_metrics = self.train_chunk(lc, params, hparams, self.config.train_iterations)
         test_params = params if test_params is None else test_params
-        lc, test_metrics = self.test(lc, test_params, self.config.test_iterations)
+        lc, test_metrics = self.test(lc, test_params, hparams, self.config.test_iterations)
         online = self.net.true_params(lc.online)  # any leading axes
         return {"train": train_metrics, "test": test_metrics, "online": online}
-
-
-def make_learner(adapter, config: DQNConfig | None = None) -> DQN:
-    return DQN(adapter, config or DQNConfig())
-
-
-def make_train(adapter, config: DQNConfig | None = None):
-    """`train(key, params, hparams, test_params=None) -> dict`, pure (see DQN.train)."""
-    return make_learner(adapter, config).train

@@ -146,47 +146,7 @@ def check_int(name: str, value, low: int, high: int | None = None) -> None:
 
 
 # --------------------------------------------------------------------------
-# `--set name=value` overrides, shared by every command that takes them
-
-
-def parse_value(text: str):
-    """A number, a JSON list, true/false, or a bare string."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
-
-
-def parse_assignments(pairs: list[str] | None) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for pair in pairs or []:
-        if "=" not in pair:
-            raise InputError(f"--set {pair!r}: expected name=value")
-        name, text = pair.split("=", 1)
-        out[name.strip()] = parse_value(text.strip())
-    return out
-
-
-def split_overrides(
-    overrides: Mapping[str, Any], static_fields: list[str], params_cls
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split user overrides into static env fields and params fields.
-
-    An unknown name is an error that lists what is allowed.
-    """
-    param_fields = [f.name for f in dataclasses.fields(params_cls)]
-    static, params = {}, {}
-    for name, value in overrides.items():
-        if name in static_fields:
-            static[name] = value
-        elif name in param_fields:
-            params[name] = value
-        else:
-            raise InputError(
-                f"unknown field {name!r}; allowed fields: "
-                + ", ".join(sorted(static_fields + param_fields))
-            )
-    return static, params
+# params from plain values
 
 
 def with_overrides(params, overrides: Mapping[str, Any]):
@@ -225,3 +185,20 @@ def params_to_dict(params) -> dict[str, Any]:
 def is_finite_tree(tree) -> bool:
     return all(bool(np.all(np.isfinite(np.asarray(x)))) for x in jax.tree.leaves(tree))
 
+
+
+def to_jsonable(obj):
+    """Plain Python for strict JSON: arrays become lists, and NaN or +-inf become
+    None (`null`: the value is undefined there, e.g. a -inf utility)."""
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [to_jsonable(v) for v in obj]
+    if hasattr(obj, "shape") and hasattr(obj, "dtype"):
+        arr = np.asarray(obj)
+        return to_jsonable(arr.tolist()) if arr.ndim else to_jsonable(arr.item())
+    if isinstance(obj, float):
+        return obj if np.isfinite(obj) else None
+    if isinstance(obj, (np.floating, np.integer, np.bool_)):
+        return to_jsonable(obj.item())
+    return obj

@@ -7,9 +7,10 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from agents.dqn import DQNConfig, DQNHparams, make_learner, validate_hparams
+from agents.dqn import DQN, DQNConfig, DQNHparams, validate_hparams
+from agents.protocol import Learner, check_metrics
 from jaxmarkets.execution.game import ExecutionGame
-from sweeps.execution import ExecutionAdapter
+from sweeps.studies.execution.adapter import ExecutionGrid, dqn
 
 SMALL = DQNConfig(
     train_iterations=20,
@@ -17,18 +18,30 @@ SMALL = DQNConfig(
     log_every=10,
     memory_size=256,
     batch_size=16,
-    eps_decay=0.9,
     n_actions=11,
 )
+HP = DQNHparams.make(eps_decay=0.9)
+
+
+def make_learner(adapter, config):
+    return DQN(adapter, ExecutionGrid(adapter.game), config)
 
 
 @pytest.fixture(scope="module")
 def duo():
     game = ExecutionGame(n_agents=2, n_steps=5)
-    adapter = ExecutionAdapter(game)
-    learner = make_learner(adapter, SMALL)
+    adapter, learner = dqn(game, SMALL)
     params = adapter.make_params(game.make_params(sigma=1e-3))
     return adapter, learner, params, jax.jit(learner.train)
+
+
+def test_dqn_follows_the_learner_protocol_and_its_metrics_spec(duo):
+    _, learner, params, _ = duo
+    assert isinstance(learner, Learner)
+    check_metrics(learner, params, HP, {"train": 10, "test": 3})
+    carry = jax.eval_shape(learner.init, jax.random.key(0), params, HP)
+    _, m = jax.eval_shape(lambda c: learner.train_chunk(c, params, HP, 10), carry)
+    assert m["is"].shape == (1, 2) and m["volume"].shape == (1, 2, 5)
 
 
 def _leaves(tree):
@@ -42,13 +55,11 @@ def test_single_agent_without_permanent_impact_learns_twap():
     # With kappa = 0 and no noise, IS = alpha sum_t v_t^2 over sells summing to
     # q0: minimised by v_t = q0 / N (Cauchy-Schwarz), IS = alpha q0^2 / N = 2.
     game = ExecutionGame(n_agents=1, n_steps=10)
-    adapter = ExecutionAdapter(game)
+    config = DQNConfig(train_iterations=400, test_iterations=5, log_every=100, memory_size=2000)
+    adapter, learner = dqn(game, config)
     params = adapter.make_params(game.make_params(kappa=0.0, sigma=0.0))
-    config = DQNConfig(
-        train_iterations=400, test_iterations=5, log_every=100, lr=1e-3, eps_decay=0.98,
-        memory_size=2000,
-    )
-    out = jax.jit(make_learner(adapter, config).train)(jax.random.key(0), params, config.hparams())
+    hp = DQNHparams.make(lr=1e-3, eps_decay=0.98)
+    out = jax.jit(learner.train)(jax.random.key(0), params, hp)
     twap_is = 0.002 * 100.0**2 / 10
     first_block_is = float(out["train"]["is"][0, 0])
     test_is = np.asarray(out["test"]["is"][:, 0])
@@ -62,7 +73,7 @@ def test_single_agent_without_permanent_impact_learns_twap():
 
 def test_one_seed_same_run_two_seeds_different(duo):
     _, _, params, train = duo
-    hp = SMALL.hparams()
+    hp = HP
     a = train(jax.random.key(1), params, hp)
     b = train(jax.random.key(1), params, hp)
     c = train(jax.random.key(2), params, hp)
@@ -81,7 +92,7 @@ def test_vmapped_runs_equal_runs_one_at_a_time(duo):
         lambda *xs: jnp.stack(xs), *[adapter.make_params(game.make_params(sigma=s)) for s in sigmas]
     )
     lrs = jnp.array([1e-4, 3e-4, 1e-3])
-    hp = SMALL.hparams()
+    hp = HP
     batch_hp = jax.tree.map(lambda x: jnp.broadcast_to(x, (3,)), hp.replace(lr=lrs))
     batched = jax.jit(jax.vmap(train))(keys, batch_params, batch_hp)
     for i in range(3):
@@ -96,7 +107,7 @@ def test_padded_network_trains_like_the_unpadded_one(duo):
     # rounding only, and the padded entries are still exactly zero after training.
     adapter, learner, params, _ = duo
     assert learner.config.pad_to == 8
-    hp = SMALL.hparams()
+    hp = HP
     key = jax.random.key(5)
     carry = jax.jit(learner.init)(key, params, hp)
     carry, m_padded = jax.jit(learner.train_chunk, static_argnums=3)(carry, params, hp, 20)
@@ -114,7 +125,7 @@ def test_padded_network_trains_like_the_unpadded_one(duo):
 
 def test_chunks_resume_to_the_same_run(duo):
     _, learner, params, _ = duo
-    hp = SMALL.hparams()
+    hp = HP
     init = jax.jit(learner.init)
     chunk = jax.jit(learner.train_chunk, static_argnums=3)
     carry = init(jax.random.key(4), params, hp)
@@ -135,7 +146,7 @@ def test_chunks_resume_to_the_same_run(duo):
 def test_fixed_agent_plays_its_policy(duo):
     adapter, _, params, _ = duo
     config = dataclasses.replace(SMALL, fixed_agents=(1,))
-    out = jax.jit(make_learner(adapter, config).train)(jax.random.key(5), params, SMALL.hparams())
+    out = jax.jit(make_learner(adapter, config).train)(jax.random.key(5), params, HP)
     nash = np.asarray(params.nash[1])
     volumes = np.asarray(out["test"]["volume"][:, 1])
     np.testing.assert_allclose(volumes, np.broadcast_to(nash, (4, 5)), rtol=1e-4, atol=1e-3)
@@ -145,12 +156,7 @@ def test_fixed_agent_plays_its_policy(duo):
     "change, field",
     [
         (dict(batch_size=300, memory_size=256), "batch_size"),
-        (dict(lr=0.0), "lr"),
-        (dict(lr=-1e-3), "lr"),
         (dict(n_actions=1), "n_actions"),
-        (dict(eps_decay=0.0), "eps_decay"),
-        (dict(eps_decay=1.5), "eps_decay"),
-        (dict(gamma=1.2), "gamma"),
         (dict(head="dueling"), "head"),
         (dict(train_iterations=25), "train_iterations"),
         (dict(fixed_agents=(2,)), "fixed_agents"),
@@ -160,6 +166,16 @@ def test_bad_config_is_a_clear_error_before_compiling(duo, change, field):
     adapter = duo[0]
     with pytest.raises(ValueError, match=field):
         make_learner(adapter, dataclasses.replace(SMALL, **change))
+
+
+@pytest.mark.parametrize(
+    "change, field",
+    [(dict(lr=0.0), "lr"), (dict(lr=-1e-3), "lr"), (dict(eps_decay=0.0), "eps_decay"),
+     (dict(eps_decay=1.5), "eps_decay"), (dict(gamma=1.2), "gamma")],
+)
+def test_bad_hparams_are_a_clear_error(change, field):
+    with pytest.raises(ValueError, match=field):
+        validate_hparams(DQNHparams.make(**change))
 
 
 def test_batch_of_hparams_is_validated_whole():

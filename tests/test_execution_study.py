@@ -10,19 +10,27 @@ import pytest
 
 from jaxmarkets.execution.game import ExecutionGame
 from sweeps.cli import main
-from sweeps.execution import (
-    ExecutionAdapter,
-    StudyConfig,
-    classify,
-    fast_slow,
-    polyline_distance,
-    run_study,
-)
+from sweeps.studies.execution.adapter import ExecutionGameAdapter, ExecutionGrid
+from sweeps.studies.execution.analysis import classify, fast_slow, polyline_distance
+from sweeps.studies.execution.reproduction import StudyConfig, run_study
+
+
+class _Both:
+    """The game side and the Q-learner side of the execution adapter, together."""
+
+    def __init__(self, exploration="twap"):
+        game = ExecutionGame(n_agents=2, n_steps=10)
+        self.game = game
+        self.side = ExecutionGameAdapter(game)
+        self.grid = ExecutionGrid(game, exploration)
+
+    def __getattr__(self, name):
+        return getattr(self.grid, name) if hasattr(self.grid, name) else getattr(self.side, name)
 
 
 @pytest.fixture(scope="module")
 def adapter():
-    return ExecutionAdapter(ExecutionGame(n_agents=2, n_steps=10))
+    return _Both()
 
 
 def test_candidate_features_are_the_executed_sells(adapter):
@@ -50,7 +58,7 @@ def test_features_map_to_the_volumes_the_game_sells(adapter):
     z0 = jnp.zeros(2)
     twap_feat = adapter.explore(z0, 4, state, params)
     np.testing.assert_allclose((twap_feat + 1) * 50, jnp.array([60.0, 80.0]) / 6, rtol=1e-5)
-    nash_adapter = ExecutionAdapter(game, "nash")
+    nash_adapter = _Both("nash")
     nash_feat = nash_adapter.explore(z0, 4, state, params)
     np.testing.assert_allclose((nash_feat + 1) * 50, params.nash[:, 4], rtol=1e-5)
     # any draw stays feasible: between nothing and all that is left
@@ -110,8 +118,17 @@ def test_tiny_study_writes_figures_and_consistent_summary(tmp_path):
     # every test episode sells the whole inventory
     np.testing.assert_allclose(data["main_volume"].sum(-1), 100.0, rtol=1e-4)
     np.testing.assert_allclose(rows[0]["mean_is"], data["main_test_is"][:2].mean(), rtol=1e-5)
+    with open(os.path.join(out, "manifest.json")) as f:
+        manifest = json.load(f)
+    assert manifest["schema"] == 1 and manifest["kind"] == "reproduce" and manifest["status"] == "complete"
+    assert set(manifest["files"]) <= names
     with pytest.raises(ValueError, match="--force"):
         run_study(TINY, out, log=lambda *_: None)
+    # a complete run resumed does no work and rewrites the same summary
+    run_study(TINY, out, resume=True, log=lambda *_: None)
+    with open(os.path.join(out, "summary.json")) as f:
+        assert json.load(f)["rows"] == rows
+    assert main(["results", out]) == 0
 
 
 def test_cli_errors_exit_2_before_compiling(tmp_path, capsys):

@@ -133,7 +133,7 @@ def test_run_many_over_four_devices_equals_plain_vmap():
 
 
 @pytest.mark.parametrize("kwargs, field", [({"blocks": (512, 0)}, "blocks"), ({"blocks": ()}, "blocks"),
-                                           ({"devices": 0}, "devices"), ({"rule": "greedy"}, "rule")])
+                                           ({"rule": "greedy"}, "rule")])
 def test_run_many_rejects_bad_arguments_before_compiling(batches, kwargs, field):
     with pytest.raises(ValueError, match=field):
         run_many("linear", batches[(1, 0.25)], **kwargs)

@@ -11,7 +11,7 @@ import numpy as np
 from jaxmarkets.firesale.random_instances import section53
 from jaxmarkets.firesale.reference import run_batch_np
 from sweeps.cli import main
-from sweeps.firesale import QUICK, run_study
+from sweeps.studies.firesale.reproduction import QUICK, run_study
 
 TINY = dataclasses.replace(
     QUICK, instances=24, instances_fig2=24, n_values=(3,), taus=(0.5,), record=5,
@@ -26,7 +26,9 @@ def test_study_writes_figures_and_csv(tmp_path):
                  "phase_diagram.png", "manifest.json"):
         assert (out / name).stat().st_size > 0
     assert json.loads((out / "manifest.json").read_text())["config"]["instances"] == 24
-    assert manifest["config"]["mode"] == "quick"
+    assert manifest["config"]["mode"] == "quick" and manifest["status"] == "complete"
+    summary = list(csv.DictReader((out / "summary.csv").open()))
+    assert len(summary) == 2 and float(summary[0]["mean_steps_best_response"]) >= 0
     rows = list(csv.DictReader((out / "figure3.csv").open()))
     assert len(rows) == 2 * 1 * 1 * 2  # param sets x n x tau x rules
     # recompute one point with the NumPy reference on the same instances

@@ -7,19 +7,21 @@ import numpy as np
 import pytest
 
 from helpers import toy_plan
-from sweeps import driver, engine
+from sweeps import engine
 from sweeps.cli import main
-from sweeps.grid import Grid, run_table
+from sweeps.cli.options import parse_grid
+from sweeps.engine.grid import run_table
+from sweeps.engine.results import ResultsDir, load_metrics
 
 
 def test_grid_product_zip_and_run_order():
-    g = Grid.from_assignments(["sigma=1e-9,1e-3", "kappa=0.0005,0.001", "q0=[100,50]"])
+    g = parse_grid(["sigma=1e-9,1e-3", "kappa=0.0005,0.001", "q0=[100,50]"])
     assert g.points()[1] == {"sigma": 1e-9, "kappa": 0.001, "q0": [100, 50]} and len(g.points()) == 4
-    z = Grid.from_assignments(["sigma=1,2", "kappa=3,4"], "zip")
+    z = parse_grid(["sigma=1,2", "kappa=3,4"], "zip")
     assert z.points() == [{"sigma": 1, "kappa": 3}, {"sigma": 2, "kappa": 4}]
     assert [r["seed"] for r in run_table(z, [7, 8])] == [7, 8, 7, 8]
     with pytest.raises(ValueError, match="one length"):
-        Grid.from_assignments(["sigma=1,2", "kappa=3"], "zip")
+        parse_grid(["sigma=1,2", "kappa=3"], "zip")
 
 
 def test_pad_runs_repeats_a_valid_run():
@@ -52,11 +54,10 @@ def test_results_dir_is_never_overwritten_without_force(tmp_path):
     d = tmp_path / "out"
     d.mkdir()
     (d / "keep.txt").write_text("x")
-    ident = driver.identity("execution", Grid(), [0], {})
     with pytest.raises(ValueError, match="--force"):
-        driver.prepare_dir(str(d), ident, resume=False, force=False)
+        ResultsDir(str(d), "execution", "sweep", {}, force=False)
     assert (d / "keep.txt").exists()
-    driver.prepare_dir(str(d), ident, resume=False, force=True)
+    ResultsDir(str(d), "execution", "sweep", {}, force=True)
     assert not (d / "keep.txt").exists()
 
 
@@ -67,7 +68,7 @@ SMALL = ["--config", "train_iterations=100", "--config", "test_iterations=50", "
 @pytest.mark.parametrize(
     "argv, words",
     [
-        (["--set", "volatility=1"], "unknown field 'volatility'"),
+        (["--set", "volatility=1"], "unknown --set field 'volatility'"),
         (["--set", "sigma=abc"], "sigma"),
         (["--set", "sigma=-1"], "sigma = -1 is outside"),
         (["--set", "lr=0"], "lr"),
@@ -75,6 +76,9 @@ SMALL = ["--config", "train_iterations=100", "--config", "test_iterations=50", "
         (["--config", "memory=3"], "unknown --config field 'memory'"),
         (["--config", "n_actions=2.5"], "n_actions"),
         (["--seeds", "0"], "--seeds = 0"),
+        (["--config", "chunk=0"], "chunk = 0 is outside"),
+        (["--config", "test_iterations=0"], "test_iterations = 0 is outside"),
+        (["--config", "timing=later"], "timing = 'later'"),
     ],
 )
 def test_sweep_bad_input_exits_2_before_running(tmp_path, capsys, argv, words):
@@ -92,13 +96,13 @@ def test_sweep_end_to_end_results_and_resume_of_another_grid(tmp_path, capsys):
         manifest = json.load(f)
     assert manifest["status"] == "complete" and manifest["n_runs"] == 4 and manifest["seeds"] == [0, 1]
     assert {"jax", "numpy"} <= set(manifest["versions"]) and manifest["backend"] == "cpu"
-    metrics = driver.load_metrics(out)
+    metrics = load_metrics(out)
     assert metrics["test"]["is"].shape == (4, 50, 2)
     assert np.all(np.isfinite(metrics["test"]["is"]))
     capsys.readouterr()
     assert main(["results", out]) == 0
     text = capsys.readouterr().out
-    assert "study execution: 4 runs, status complete" in text and "share_in_rectangle" in text and os.path.exists(os.path.join(out, "seed_robustness.png"))
+    assert "study execution (sweep), status complete" in text and "4 runs" in text and "share_in_rectangle" in text and os.path.exists(os.path.join(out, "seed_robustness.png"))
     # the same directory cannot be resumed as another grid, nor written again without --force
     assert main(["sweep", "execution", *SMALL, "--set", "sigma=1e-3", "--seeds", "2", "--resume", out]) == 2
     assert "grid" in capsys.readouterr().err

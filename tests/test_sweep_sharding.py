@@ -1,14 +1,17 @@
-"""Sharding over 4 simulated devices and a real kill mid-sweep, in subprocesses."""
+"""Sharding over 4 simulated devices, and real kills mid-study, in subprocesses.
 
+The kill is deterministic: the engine's test-only hook (JAXMARKETS_KILL_AFTER)
+SIGKILLs the process right after its k-th chunk or task is on disk.
+"""
+
+import csv
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import numpy as np
 
-from sweeps import driver
+from sweeps.engine.results import load_metrics
 
 HERE = os.path.dirname(__file__)
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([os.path.dirname(HERE), os.environ.get("PYTHONPATH", "")])}
@@ -28,18 +31,28 @@ SWEEP = [sys.executable, "-m", "sweeps.cli", "sweep", "execution", "--set", "sig
 def test_killed_sweep_resumes_to_identical_results(tmp_path):
     whole, killed = str(tmp_path / "whole"), str(tmp_path / "killed")
     subprocess.run(SWEEP + ["--out", whole], check=True, env=ENV, timeout=600, capture_output=True)
-    proc = subprocess.Popen(SWEEP + ["--out", killed], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    chunks = os.path.join(killed, "chunks")
-    deadline = time.time() + 300
-    while time.time() < deadline and proc.poll() is None:
-        if os.path.isdir(chunks) and any(f.endswith(".npz") for f in os.listdir(chunks)):
-            break
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert not os.path.exists(os.path.join(killed, "metrics.npz")), "the sweep finished before the kill"
+    proc = subprocess.run(SWEEP + ["--out", killed], env={**ENV, "JAXMARKETS_KILL_AFTER": "2"},
+                          timeout=600, capture_output=True)
+    assert proc.returncode == -9 and not os.path.exists(os.path.join(killed, "metrics.npz"))
+    assert len(os.listdir(os.path.join(killed, "chunks"))) == 2
     subprocess.run(SWEEP + ["--resume", killed], check=True, env=ENV, timeout=600, capture_output=True)
-    a, b = driver.load_metrics(whole), driver.load_metrics(killed)
+    a, b = load_metrics(whole), load_metrics(killed)
     for phase in a:
         for name in a[phase]:
             np.testing.assert_array_equal(a[phase][name], b[phase][name])
+
+
+FIRESALE = [sys.executable, "-m", "sweeps.cli", "reproduce", "firesale", "--instances", "40"]
+
+
+def test_killed_firesale_study_resumes_to_identical_results(tmp_path):
+    whole, killed = str(tmp_path / "whole"), str(tmp_path / "killed")
+    subprocess.run(FIRESALE + ["--out", whole], check=True, env=ENV, timeout=600, capture_output=True)
+    proc = subprocess.run(FIRESALE + ["--out", killed], env={**ENV, "JAXMARKETS_KILL_AFTER": "3"},
+                          timeout=600, capture_output=True)
+    assert proc.returncode == -9 and len(os.listdir(os.path.join(killed, "tasks"))) == 3
+    assert not os.path.exists(os.path.join(killed, "summary.csv"))
+    subprocess.run(FIRESALE + ["--out", killed, "--resume"], check=True, env=ENV, timeout=600, capture_output=True)
+    for name in ("figure2.csv", "figure3.csv", "cascades.csv", "summary.csv"):
+        with open(os.path.join(whole, name)) as f, open(os.path.join(killed, name)) as g:
+            assert list(csv.reader(f)) == list(csv.reader(g)), name

@@ -1,6 +1,6 @@
 """Best-response dynamics: `run_dynamics` for one instance (a `lax.while_loop`;
-vmap it over a few), `run_many` for large batches (compacted between rounds and
-split over devices; see `_compacted`).
+vmap it over a few), `run_many` / `many_solver` for large batches (compacted
+between rounds; see `_compacted`).
 
 Rules: `best_response` (Phi) or `simplified` (Psi, Definition 3).
 Modes:
@@ -285,34 +285,57 @@ def _compacted(update, problems, carry: Carry, *, max_steps, tol, record, ctol, 
 
 
 @functools.lru_cache(maxsize=64)
-def _batched_program(impact, rule, tol, max_steps, record, alpha_one, blocks, n_devices, batch):
-    """One compiled program per configuration: params (instances first, padded
-    to a multiple of `n_devices`) to results, the instances split over
-    `n_devices` devices, each running `_compacted` on its share."""
+def compacted_solver(impact, rule, tol, max_steps, record, alpha_one, blocks):
+    """`solve(params, valid) -> DynamicsResult`: the simultaneous dynamics from
+    y = 1 for a batch of instances (leading axis), compacted between rounds
+    (`_compacted`). Lanes where `valid` is False (a device's padding) start
+    finished and cost nothing. Cached, so one configuration is one function
+    object and compiles once wherever it is placed
+    (`sweeps.engine.shard_batch` splits a batch over devices)."""
     update = _updater(impact, rule, "simultaneous", None, alpha_one)
     ctol = _cycle_tol(tol, None)
     history = 0 if alpha_one else HISTORY
 
-    def program(params):
-        local, n = params.illiquid.shape
-        offset = jax.lax.axis_index("instances") * local if n_devices > 1 else 0
+    def solve(params, valid):
+        n = params.illiquid.shape[-1]
+        local = valid.shape[0]
         carry = init_carry(jnp.ones((n, local), params.illiquid.dtype), record, history)
-        # padding instances (copies of the first) start finished
-        carry = carry._replace(done=offset + jnp.arange(local) >= batch)
+        carry = carry._replace(done=~valid)
         problems = jax.vmap(lambda p: problem_of(p, alpha_one))(params)
         carry = _compacted(update, problems, carry, max_steps=max_steps, tol=tol, record=record,
                            ctol=ctol, blocks=blocks)
         return finish(first_axis(carry), record)
 
-    if n_devices == 1:
-        return jax.jit(program)
-    spec = jax.sharding.PartitionSpec("instances")
-    return jax.jit(jax.shard_map(program, mesh=_mesh(n_devices), in_specs=spec, out_specs=spec,
-                                 check_vma=False))
+    return solve
 
 
-def _mesh(n_devices):
-    return jax.sharding.Mesh(np.array(jax.devices()[:n_devices]), ("instances",))
+def many_solver(
+    impact: str,
+    params: FireSaleParams,
+    rule: str = "best_response",
+    tol: float = 1e-5,
+    max_steps: int = 100_000,
+    record: int = 0,
+    blocks: tuple[int, ...] = (512, 32),
+):
+    """The validated `compacted_solver` for this batch of instances."""
+    _check(rule, "simultaneous")
+    if not blocks:
+        raise InputError("blocks is empty; give one or more block sizes, e.g. (512, 32)")
+    for b in blocks:
+        check_int("blocks", b, 1)
+    # alpha = 1 for the whole batch (checked here, in Python) selects the closed
+    # form of Proposition 4; results agree with the general path to rounding.
+    # From y = 1 both dynamics then decrease monotonically (Theorems 2 and 7),
+    # so no cycle can occur and no history is kept.
+    alpha_one = impact == "linear" and bool(np.all(np.asarray(params.alpha) == 1.0))
+    return compacted_solver(impact, rule, float(tol), int(max_steps), int(record), alpha_one,
+                            tuple(int(b) for b in blocks))
+
+
+@functools.lru_cache(maxsize=64)
+def _jitted(solver):
+    return jax.jit(solver)
 
 
 def run_many(
@@ -323,41 +346,13 @@ def run_many(
     max_steps: int = 100_000,
     record: int = 0,
     blocks: tuple[int, ...] = (512, 32),
-    devices: int | None = None,
 ) -> DynamicsResult:
-    """Simultaneous dynamics from y = 1 for a batch of instances (leading axis).
-
-    The batch is split over `devices` devices (default: every device of the
-    default backend; see `sweeps.engine.use_all_cpu_cores`) and each share is
-    compacted between rounds in blocks of `blocks` lanes (`_compacted`).
-    """
-    _check(rule, "simultaneous")
-    if not blocks:
-        raise InputError("blocks is empty; give one or more block sizes, e.g. (512, 32)")
-    for b in blocks:
-        check_int("blocks", b, 1)
-    if devices is not None:
-        check_int("devices", devices, 1)
+    """Simultaneous dynamics from y = 1 for a batch of instances (leading axis),
+    on one device. To split a batch over every device (every CPU core, say):
+    `sweeps.engine.shard_batch(many_solver(impact, params, ...), params)`."""
+    solver = many_solver(impact, params, rule, tol, max_steps, record, blocks)
     batch = int(np.shape(params.illiquid)[0])
-    # alpha = 1 for the whole batch (checked here, in Python) selects the closed
-    # form of Proposition 4; results agree with the general path to rounding.
-    # From y = 1 both dynamics then decrease monotonically (Theorems 2 and 7),
-    # so no cycle can occur and no history is kept.
-    alpha_one = impact == "linear" and bool(np.all(np.asarray(params.alpha) == 1.0))
-    n_dev = max(1, min(devices or jax.device_count(), batch))
-    padded = -(-batch // n_dev) * n_dev
-    if n_dev > 1:
-        # split on the host (zero-copy views on CPU): slicing an array held by
-        # one device into shards goes through a compiled program and costs more
-        params = jax.device_get(params)
-        if padded > batch:
-            params = jax.tree.map(lambda v: np.concatenate([v, v[: padded - batch]]), params)
-        sharding = jax.sharding.NamedSharding(_mesh(n_dev), jax.sharding.PartitionSpec("instances"))
-        params = jax.device_put(params, sharding)
-    program = _batched_program(impact, rule, float(tol), int(max_steps), int(record), alpha_one,
-                               tuple(int(b) for b in blocks), n_dev, batch)
-    result = program(params)
-    return result if padded == batch else jax.tree.map(lambda v: v[:batch], result)
+    return _jitted(solver)(params, jnp.ones(batch, bool))
 
 
 def first_axis(tree):

@@ -15,11 +15,12 @@ import os
 import subprocess
 import sys
 import tempfile
-from jaxmarkets.core import InputError
+from jaxmarkets.core import InputError, check_choice, check_int
+from sweeps.cli.options import print_json
 
 
-def add_parser(subparsers) -> None:
-    p = subparsers.add_parser("sweep", help="sweep-engine throughput over 1, 2, 4 simulated devices")
+def add_parser(subparsers, name: str) -> None:
+    p = subparsers.add_parser(name, help="sweep-engine throughput over 1, 2, 4 simulated devices")
     p.add_argument("--devices", default="1,2,4", help="device counts; 0 means the real devices")
     p.add_argument("--runs", type=int, default=8)
     p.add_argument("--chunk", type=int, default=50)
@@ -32,14 +33,16 @@ def add_parser(subparsers) -> None:
 def worker(runs: int, chunk: int, chunks: int, head: str) -> dict:
     import jax
 
-    from sweeps import engine, execution_sweep
-    from sweeps.grid import Grid
+    from sweeps import engine
+    from sweeps.cli.options import build_config
+    from sweeps.engine.grid import Grid
+    from sweeps.studies.execution import sweep
 
-    config = execution_sweep.parse_config({
+    config = build_config(sweep.SweepConfig, {
         "train_iterations": chunk * chunks, "test_iterations": chunk, "chunk": chunk,
         "log_every": chunk, "head": head,
     })
-    setup = execution_sweep.setup(Grid(), list(range(runs)), config)
+    setup = sweep.setup(Grid(), list(range(runs)), config)
     seconds: list = []
     engine.run(setup.plan, setup.keys, setup.params, setup.hparams, tempfile.mkdtemp(),
                progress=False, chunk_seconds=seconds)
@@ -49,21 +52,30 @@ def worker(runs: int, chunk: int, chunks: int, head: str) -> dict:
         "devices": jax.device_count(), "backend": jax.default_backend(), "runs": runs,
         "chunk": chunk, "head": head, "first_chunk_s": train[0], "steady_chunk_s": steady,
         "run_iterations_per_s": runs * chunk / steady,
-        "agent_updates_per_s": runs * chunk * 2 * config["n_steps"] / steady,
+        "agent_updates_per_s": runs * chunk * 2 * config.n_steps / steady,
     }
 
 
 def run(args: argparse.Namespace) -> int:
-    counts = [int(c) for c in args.devices.split(",")]
-    if any(c < 0 for c in counts) or args.runs < 1 or args.chunk < 1 or args.chunks < 2:
-        raise InputError("--devices >= 0, --runs >= 1, --chunk >= 1 and --chunks >= 2")
+    try:
+        counts = [int(c) for c in args.devices.split(",")]
+    except ValueError:
+        raise InputError(f"--devices = {args.devices!r}: expected comma-separated integers >= 0") from None
+    for c in counts:
+        check_int("--devices", c, 0)
+    check_int("--runs", args.runs, 1)
+    check_int("--chunk", args.chunk, 1)
+    check_int("--chunks", args.chunks, 2)
+    from agents.networks import HEADS
+
+    check_choice("--head", args.head, HEADS)
     rows = []
     for count in counts:
         env = dict(os.environ)
         if count:
             env["XLA_FLAGS"] = f"{env.get('XLA_FLAGS', '')} --xla_force_host_platform_device_count={count}"
             env["JAX_PLATFORMS"] = "cpu"
-        code = (f"import json; from sweeps.commands.bench_sweep import worker; "
+        code = (f"import json; from sweeps.cli.bench_sweep import worker; "
                 f"print(json.dumps(worker({args.runs}, {args.chunk}, {args.chunks}, {args.head!r})))")
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
         if out.returncode:
@@ -73,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     for r in rows:
         r["ratio_to_first"] = r["run_iterations_per_s"] / base
     if args.json:
-        print(json.dumps(rows))
+        print_json(rows)
         return 0
     print(f"sweep engine, execution study ({args.runs} runs, chunks of {args.chunk} iterations, head {args.head})")
     print(f"{'devices':>7} {'first chunk s':>13} {'steady chunk s':>14} {'runs x its/s':>12} "

@@ -20,16 +20,16 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from agents.dqn import DQNConfig, make_learner
+from agents.dqn import DQNConfig, DQNHparams
 from jaxmarkets.execution.game import ExecutionGame
 from jaxmarkets.core import check_int
-from sweeps.engine import shard_runs, use_all_cpu_cores
-from sweeps.execution import ExecutionAdapter
+from sweeps.engine import shard_runs
+from sweeps.studies.execution.adapter import dqn
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers, name: str) -> None:
     p = subparsers.add_parser(
-        "ddqn",
+        name,
         help="agent-updates/s of the Double-DQN learner (paper 001's setting)",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -45,9 +45,9 @@ def add_parser(subparsers) -> None:
     p.set_defaults(func=run)
 
 
-def _time_learner(adapter, params, config, runs):
-    learner = make_learner(adapter, config)
-    hp = config.hparams()
+def _time_learner(learner, params, config, runs):
+    adapter = learner.game
+    hp = learner.default_hparams()
 
     def program(keys):
         carry = jax.vmap(learner.init, in_axes=(0, None, None))(keys, params, hp)
@@ -72,8 +72,9 @@ def _time_learner(adapter, params, config, runs):
     return compile_s, run_s, updates / run_s, runs
 
 
-def _reference(adapter, params, config, n_steps_total):
+def _reference(learner, params, config, n_steps_total):
     """Plain jitted DDQN: per agent and step, one jitted act and one jitted update."""
+    adapter, grid_side = learner.game, learner.actions
     game, n, g = adapter.game, adapter.n_agents, config.n_actions
     grid = jnp.linspace(-1.0, 1.0, g)
     sizes = [4] + [config.hidden] * config.n_layers + [1]
@@ -91,11 +92,11 @@ def _reference(adapter, params, config, n_steps_total):
         return (x @ ws[-1][0] + ws[-1][1])[..., 0]
 
     def q_grid(ws, obs):  # every grid action as its own row
-        cand = adapter.candidate_features(obs, grid)
+        cand = grid_side.candidate_features(obs, grid)
         x = jnp.concatenate([jnp.repeat(obs[..., None, :], g, -2), cand[..., None]], -1)
         return q(ws, x), cand
 
-    opt = optax.adam(config.lr)
+    opt = optax.adam(float(DQNHparams().lr))
 
     @jax.jit
     def act(ws, obs):
@@ -133,7 +134,7 @@ def _reference(adapter, params, config, n_steps_total):
         # a fixed epsilon and uniform exploration: what is timed is the update, not the schedule
         explore = rng.uniform(size=n) < 0.1
         feats = jnp.where(explore, jnp.asarray(rng.uniform(-1, 1, n), jnp.float32), feats)
-        out = step_fn(state, adapter.env_action(feats, state, params), noise, params)
+        out = step_fn(state, grid_side.env_action(feats, state, params), noise, params)
         r = np.asarray(adapter.reward(out.rewards, out.info, state, params))
         o, o2, f = np.asarray(obs), np.asarray(out.obs), np.asarray(feats)
         for i in range(n):
@@ -167,24 +168,22 @@ def run(args) -> int:
     check_int("--iterations", args.iterations, 7)
     check_int("--actions", args.actions, 2)
     check_int("--reference-steps", args.reference_steps, 0)
-    use_all_cpu_cores()  # before JAX's first computation
     game = ExecutionGame(n_agents=2, n_steps=10)
-    adapter = ExecutionAdapter(game)
-    params = adapter.make_params(game.make_params(sigma=1e-3))
     config = dataclasses.replace(
         DQNConfig(), n_actions=args.actions, head=args.head,
         train_iterations=args.iterations, log_every=args.iterations,
     )
-    config.validate(game.n_agents)
+    adapter, learner = dqn(game, config)
+    params = adapter.make_params(game.make_params(sigma=1e-3))
     runs = args.runs or 4 * len(jax.devices())
     print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}; "
           f"2 agents, grid {args.actions}, head {args.head}, batch {config.batch_size}, "
           f"memory {config.memory_size}, {args.iterations} episodes x {game.n_steps} steps")
-    c, r, ups, runs = _time_learner(adapter, params, config, runs)
+    c, r, ups, runs = _time_learner(learner, params, config, runs)
     print(f"lax.scan learner, {runs} run(s) (a multiple of the devices) vmapped over "
           f"{len(jax.devices())} device(s): compile {c:.1f} s, run {r:.2f} s, {ups:,.0f} agent-updates/s")
     if args.reference_steps > config.batch_size:
-        rc, rr, rups = _reference(adapter, params, config, args.reference_steps)
+        rc, rr, rups = _reference(learner, params, config, args.reference_steps)
         print(f"plain jitted reference (Python loop): warm-up incl. compile {rc:.1f} s, "
               f"run {rr:.2f} s, {rups:,.0f} agent-updates/s")
         print(f"ratio lax.scan / reference: {ups / rups:.2f}x")

@@ -11,18 +11,18 @@ CPU core (one JAX device each) unless `--devices` says otherwise.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import numpy as np
 
 from jaxmarkets.core import check_int, check_range
-from sweeps.engine import use_all_cpu_cores
+from sweeps.engine import shard_batch
+from sweeps.cli.options import print_json
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers, name: str) -> None:
     p = subparsers.add_parser(
-        "firesale",
+        name,
         help="paper 003: best-response and simplified dynamics vs a NumPy loop",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -49,10 +49,11 @@ def bench(instances: int, numpy_instances: int, n: int, tau: float, plain: bool,
           devices: int = 0, repeat: int = 3) -> dict:
     import jax
 
-    from jaxmarkets.firesale.dynamics import run_dynamics, run_many
+    from jaxmarkets.firesale.dynamics import many_solver, run_dynamics
     from jaxmarkets.firesale.random_instances import section53
     from jaxmarkets.firesale.reference import run_batch_np
 
+    device_list = jax.devices()[: devices or None]
     rows = []
     with jax.enable_x64(True):
         params = section53(jax.random.key(0), n, tau, instances, 1)
@@ -66,7 +67,7 @@ def bench(instances: int, numpy_instances: int, n: int, tau: float, plain: bool,
             np_rate = np_steps / t_np
 
             def many():
-                r = run_many("linear", params, rule, devices=devices or None)
+                r = shard_batch(many_solver("linear", params, rule), params, device_list)
                 return jax.block_until_ready(r)
 
             r, t_first = _time(many)
@@ -74,7 +75,7 @@ def bench(instances: int, numpy_instances: int, n: int, tau: float, plain: bool,
             work = int((np.asarray(r.steps) + 1).sum())
             agree = float(np.abs(np.asarray(r.y)[:numpy_instances] - ys).max())
             rows.append({
-                "rule": rule, "method": "run_many (compacted)", "instances": instances,
+                "rule": rule, "method": "compacted, sharded", "instances": instances,
                 "compile_s": max(t_first - t_run, 0.0), "run_s": t_run, "instance_steps": work,
                 "rate": work / t_run, "numpy_rate": np_rate, "ratio": work / t_run / np_rate,
                 "numpy_instances": numpy_instances, "numpy_s": t_np, "numpy_instance_steps": np_steps,
@@ -101,11 +102,10 @@ def run(args) -> int:
     check_range("--tau", args.tau, 0.0, 1.0)
     check_int("--devices", args.devices, 0)
     check_int("--repeat", args.repeat, 1)
-    use_all_cpu_cores()  # before JAX's first computation
     numpy_instances = min(args.numpy_instances, args.instances)
     report = bench(args.instances, numpy_instances, args.n, args.tau, args.plain, args.devices, args.repeat)
     if args.json:
-        print(json.dumps(report))
+        print_json(report)
         return 0
     print(f"fire-sale dynamics, n = {report['n']}, tau = {report['tau']:g}, {args.instances} instances, "
           f"float64, {report['device']}")

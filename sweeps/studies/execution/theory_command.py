@@ -4,19 +4,20 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 
 import numpy as np
 
-from jaxmarkets.core import InputError, parse_assignments, params_to_dict, split_overrides, with_overrides
+from jaxmarkets.core import InputError, params_to_dict, with_overrides
 from jaxmarkets.execution.game import DEFAULT_TIMING, TIMINGS, ExecutionGame, ExecutionParams
+from sweeps.cli.options import parse_assignments, split_game_fields
+from sweeps.cli.options import print_json
 
-STATIC_FIELDS = ["n_agents", "n_steps"]
+STATIC_FIELDS = ("n_agents", "n_steps")
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers, name: str) -> None:
     p = subparsers.add_parser(
-        "execution",
+        name,
         help="Almgren-Chriss execution game (paper 001)",
         description="Nash equilibria (continuous Eq. 7-8 and exact discrete), expected "
         "implementation shortfall of TWAP and of both equilibria, and the Pareto front.",
@@ -38,7 +39,8 @@ def add_parser(subparsers) -> None:
 
 def build_game(assignments: list[str], timing: str) -> tuple[ExecutionGame, ExecutionParams]:
     """Game and float64 params from `--set` pairs; validated before any compile."""
-    static, overrides = split_overrides(parse_assignments(assignments), STATIC_FIELDS, ExecutionParams)
+    static, overrides = split_game_fields(parse_assignments(assignments), ExecutionGame, ExecutionParams,
+                                          STATIC_FIELDS)
     game = ExecutionGame(timing=timing, **static)
     params = with_overrides(game.default_params(), overrides)
     game.validate(params)
@@ -109,5 +111,5 @@ def run(args: argparse.Namespace) -> int:
     with jax.enable_x64(True):
         game, params = build_game(args.set, args.timing)
         report = theory_report(game, params, args.lam_convention, args.points)
-    print(json.dumps(report) if args.json else _table(report))
+    print_json(report) if args.json else print(_table(report))
     return 0

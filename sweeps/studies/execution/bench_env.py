@@ -8,18 +8,18 @@ time is reported apart; run times are the best of `--repeats`.
 from __future__ import annotations
 
 import argparse
-import json
 import time
 
 import numpy as np
 
 from jaxmarkets.core import InputError, params_to_dict
 from jaxmarkets.execution.game import DEFAULT_TIMING, TIMINGS, ExecutionGame
+from sweeps.cli.options import print_json
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers, name: str) -> None:
     p = subparsers.add_parser(
-        "execution", help="execution-game environment throughput against a NumPy reference"
+        name, help="execution-game environment throughput against a NumPy reference"
     )
     p.add_argument("--timing", default=DEFAULT_TIMING, help=f"one of {', '.join(TIMINGS)}")
     p.add_argument("--episodes", default="1,1000,100000", help="comma-separated batch sizes")
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
 
     rows = bench(args.timing, sizes, args.repeats)
     if args.json:
-        print(json.dumps({"backend": jax.default_backend(), "rows": rows}))
+        print_json({"backend": jax.default_backend(), "rows": rows})
         return 0
     print(f"execution env, timing = {args.timing}, backend = {jax.default_backend()}, "
           f"{jax.device_count()} device(s); best of {args.repeats}")

@@ -23,18 +23,17 @@ lists every host's devices and the mesh spans them all.
 from __future__ import annotations
 
 import dataclasses
-import json
-import math
 import os
-import sys
 import time
-from typing import Any, Callable
+from typing import Callable
 
 import jax
-import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
 from jaxmarkets.core import InputError
+from sweeps.engine.checkpoint import atomic_savez, load_checkpoint, save_checkpoint, to_host
+from sweeps.engine.devices import run_sharding, shard_runs
+from sweeps.engine.progress import Progress, finished_unit
 
 CHECKPOINT = "checkpoint.npz"
 METRICS_DIR = "chunks"
@@ -75,130 +74,6 @@ class Plan:
             for p, phase in enumerate(self.phases)
             for c in range(phase.iterations // self.size(phase))
         ]
-
-
-def use_all_cpu_cores() -> None:
-    """Expose every CPU core as a JAX device, so runs sharded over them run in parallel.
-
-    One XLA:CPU program of small matrices keeps about one core busy; one device
-    per core uses them all. It must run before JAX's first computation (later it
-    changes nothing), and it leaves a device count set through XLA_FLAGS alone.
-    """
-    if "xla_force_host_platform_device_count" in os.environ.get("XLA_FLAGS", ""):
-        return
-    try:
-        jax.config.update("jax_num_cpu_devices", max(1, os.cpu_count() or 1))
-    except RuntimeError:
-        pass
-
-
-def stack(trees):
-    """Stack a list of pytrees of one structure on a new leading (run) axis."""
-    return jax.tree.map(lambda *xs: jnp.stack(xs), *trees)
-
-
-def pad_runs(tree, n_runs: int, multiple: int):
-    """Pad the leading run axis to a multiple by repeating run 0 (always valid input)."""
-    padded = math.ceil(n_runs / multiple) * multiple
-    if padded == n_runs:
-        return tree
-    extra = padded - n_runs
-    return jax.tree.map(lambda x: jnp.concatenate([x, jnp.repeat(x[:1], extra, axis=0)]), tree)
-
-
-def run_sharding(devices=None) -> NamedSharding:
-    """The run axis split over a one-axis mesh of the devices."""
-    devices = list(devices if devices is not None else jax.devices())
-    return NamedSharding(Mesh(np.asarray(devices), ("runs",)), PartitionSpec("runs"))
-
-
-def shard_runs(tree, n_runs: int, devices=None):
-    """Pad the run axis to a multiple of the device count and place it sharded."""
-    sharding = run_sharding(devices)
-    return jax.device_put(pad_runs(tree, n_runs, sharding.mesh.size), sharding)
-
-
-# -------------------------------------------------------------------- checkpoints
-
-
-def _is_key(x) -> bool:
-    return hasattr(x, "dtype") and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key)
-
-
-def _atomic_savez(path: str, arrays: dict[str, np.ndarray]) -> None:
-    if jax.process_index() != 0:  # every process holds the gathered arrays; one writes
-        return
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "wb") as f:
-        np.savez(f, **arrays)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _to_host(tree):
-    """Global arrays as NumPy; across hosts every process gathers the whole run axis."""
-    tree = jax.tree.map(lambda x: jax.random.key_data(x) if _is_key(x) else x, tree)
-    if jax.process_count() > 1:
-        from jax.experimental import multihost_utils
-
-        return multihost_utils.process_allgather(tree, tiled=True)
-    return jax.device_get(tree)
-
-
-def save_checkpoint(path: str, carry, next_chunk: int) -> None:
-    arrays = {f"leaf_{i:04d}": np.asarray(x) for i, x in enumerate(jax.tree.leaves(_to_host(carry)))}
-    arrays["next_chunk"] = np.asarray(next_chunk)
-    _atomic_savez(path, arrays)
-
-
-def load_checkpoint(path: str, like):
-    """The carry saved at `path`, in the structure and key types of `like`."""
-    with np.load(path) as data:
-        leaves, treedef = jax.tree.flatten(like)
-        restored = []
-        for i, ref in enumerate(leaves):
-            arr = data[f"leaf_{i:04d}"]
-            if _is_key(ref):
-                restored.append(jax.random.wrap_key_data(arr, impl=jax.random.key_impl(ref)))
-            else:
-                restored.append(jnp.asarray(arr, ref.dtype))
-        return jax.tree.unflatten(treedef, restored), int(data["next_chunk"])
-
-
-# -------------------------------------------------------------------- progress
-
-
-class Progress:
-    def __init__(self, n_runs: int, total_iterations: int, stream=sys.stderr, enabled=True):
-        self.n_runs, self.total, self.stream, self.enabled = n_runs, total_iterations, stream, enabled
-        self.start = time.perf_counter()
-        self.start_done = None
-
-    def update(self, done: int, phase: str) -> None:
-        if not self.enabled:
-            return
-        now = time.perf_counter()
-        if self.start_done is None:  # the first chunk includes compilation
-            self.start_done, self.first_t = done, now
-            remaining = "?"
-        else:
-            rate = (done - self.start_done) / max(now - self.first_t, 1e-9)
-            remaining = f"{(self.total - done) / rate:.0f}s" if rate > 0 else "?"
-        width = 24
-        filled = int(width * done / self.total)
-        self.stream.write(
-            f"\r[{'#' * filled}{'.' * (width - filled)}] {self.n_runs} runs, {phase}, "
-            f"iterations {done}/{self.total}, elapsed {now - self.start:.0f}s, remaining {remaining}  "
-        )
-        self.stream.flush()
-
-    def close(self) -> None:
-        if self.enabled:
-            self.stream.write("\n")
-
-
-# -------------------------------------------------------------------- the loop
 
 
 def run(
@@ -256,15 +131,16 @@ def run(
         phase = plan.phases[p]
         t0 = time.perf_counter()
         carry, metrics = chunk_fns[p](carry, params_p, hparams_p)
-        metrics = _to_host(metrics)
+        metrics = to_host(metrics)
         if chunk_seconds is not None:
             chunk_seconds.append((phase.name, time.perf_counter() - t0))
-        _atomic_savez(
+        atomic_savez(
             os.path.join(out_dir, METRICS_DIR, f"{phase.name}_{c:05d}.npz"),
             {name: np.asarray(x)[:n_runs] for name, x in metrics.items()},
         )
         save_checkpoint(ckpt_path, carry, index + 1)
         done_chunks += 1
+        finished_unit(done_chunks)
         bar.update(sum(plan.size(plan.phases[q]) for q, _ in schedule[: index + 1]), phase.name)
     bar.close()
     return collect_metrics(plan, out_dir)
@@ -294,33 +170,12 @@ def is_complete(plan: Plan, out_dir: str) -> bool:
         return int(data["next_chunk"]) >= len(plan.chunks())
 
 
-def versions() -> dict[str, str]:
-    from importlib import metadata
-
-    import platform
-
-    out = {"python": platform.python_version()}
-    for name in ("jaxmarkets", "jax", "jaxlib", "flax", "optax", "numpy"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = "not installed"
-    return out
 
 
-def device_info(devices=None) -> dict[str, Any]:
-    devices = list(devices if devices is not None else jax.devices())
-    return {
-        "backend": jax.default_backend(),
-        "devices": [str(d) for d in devices],
-        "process_count": jax.process_count(),
-    }
-
-
-def write_json(path: str, obj: dict) -> None:
-    if jax.process_index() != 0:
-        return
-    tmp = f"{path}.tmp-{os.getpid()}"
-    with open(tmp, "w") as f:
-        json.dump(obj, f, indent=2, default=str)
-    os.replace(tmp, path)
+def learner_plan(learner, train_iterations: int, test_iterations: int, chunk_size: int,
+                 test_chunk: int | None = None) -> Plan:
+    """Train, then test, any `agents.protocol.Learner` in resumable chunks."""
+    phases = [Phase("train", train_iterations, learner.train_chunk)]
+    if test_iterations:
+        phases.append(Phase("test", test_iterations, learner.test, test_chunk))
+    return Plan(learner.init, tuple(phases), chunk_size)

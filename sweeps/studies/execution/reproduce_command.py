@@ -4,33 +4,35 @@
 few minutes on a laptop CPU; every figure says so. --full is the paper's
 setting (3 sigmas x 20 runs, 5,000 training + 2,500 test iterations): minutes
 on a GPU, an hour or more on a CPU. All runs of one experiment are one
-compiled, vmapped program.
+compiled, vmapped program, checkpointed after every chunk: --resume continues
+a killed run.
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 
-from sweeps.commands.reproduce_args import add_study_parser
-from sweeps.engine import use_all_cpu_cores
-from sweeps.execution import FULL, QUICK, run_study
+from sweeps.cli.options import add_reproduce_arguments, results_dir
 
 
-def add_parser(subparsers) -> None:
-    p = add_study_parser(
-        subparsers, "execution",
-        help="paper 001: Double-DQN agents in the execution game (Figures 1-14, summary)",
-        description=__doc__, quick="few runs and iterations, minutes on a CPU", full="the paper's setting",
+def add_parser(subparsers, name: str) -> None:
+    p = subparsers.add_parser(
+        name, help="paper 001: Double-DQN agents in the execution game (Figures 1-14, summary)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    add_reproduce_arguments(p, name, quick="few runs and iterations, minutes on a CPU",
+                            full="the paper's setting")
     p.set_defaults(func=run)
 
 
 def run(args) -> int:
+    from sweeps.studies.execution.reproduction import FULL, QUICK, run_study
+
+    out = results_dir(args, "execution")
     cfg = dataclasses.replace(QUICK if args.mode == "quick" else FULL, seed=args.seed)
-    out = args.out or f"results/execution-{args.mode}"
-    use_all_cpu_cores()  # before JAX's first computation
     cfg.validate()
-    result = run_study(cfg, out, force=args.force)
+    result = run_study(cfg, out, force=args.force, resume=args.resume)
     print(f"{'experiment':<20} {'σ train':>8} {'σ test':>8} {'runs':>4} {'rect':>4} "
           f"{'q1':>3} {'q2':>3} {'q3':>3} {'q4':>3} {'dist':>6} {'mean IS':>8} {'Nash':>7} {'Pareto':>7}")
     for r in result["rows"]:

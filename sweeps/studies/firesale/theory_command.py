@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import math
 
 import numpy as np
 
 from jaxmarkets.core import check_int, check_range
+from sweeps.cli.options import print_json
 
 
-def add_parser(subparsers) -> None:
+def add_parser(subparsers, name: str) -> None:
     p = subparsers.add_parser(
-        "firesale",
+        name,
         help="fire-sale game (paper 003) of an INSTANCE.json",
         description="Maximal equilibrium (best responses from y = 1), utilities, leverage and "
         "social welfare there, and both dynamics from y = 1 (best response and simplified). "
@@ -112,5 +112,5 @@ def run(args: argparse.Namespace) -> int:
     with jax.enable_x64(True):
         game, params = load_instance(args.instance)
         report = theory_report(game, params, args.tol, args.max_steps)
-    print(json.dumps(report) if args.json else _table(report))
+    print_json(report) if args.json else print(_table(report))
     return 0

@@ -1,9 +1,10 @@
 """The execution game's sweep study: Double-DQN pairs over any grid of game params
 and learner hparams, and any number of seeds, through the sweep engine.
 
-Grid fields: the game's params (q0, S0, alpha, kappa, sigma, tau, lam) and the
-learner's traced hparams (lr, gamma, eps_start, eps_decay). Sizes that fix array
-shapes are `--config` fields (CONFIG_DEFAULTS) and stay the same across the grid.
+Grid fields (`--set`, traced): the game's params (q0, S0, alpha, kappa, sigma,
+tau, lam) and the learner's hparams (lr, gamma, eps_start, eps_decay). Static
+fields (`--config`) are those of `SweepConfig` and of its `DQNConfig`; they
+stay the same across the grid.
 """
 
 from __future__ import annotations
@@ -15,73 +16,66 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from agents.dqn import DQNConfig, DQNHparams, make_learner, validate_hparams
-from jaxmarkets.core import InputError, with_overrides
+from agents.dqn import DQNConfig, DQNHparams, validate_hparams
+from jaxmarkets.core import InputError, check_choice, check_int, with_overrides
 from jaxmarkets.execution import theory
-from jaxmarkets.execution.game import DEFAULT_TIMING, ExecutionGame, ExecutionParams
+from jaxmarkets.execution.game import DEFAULT_TIMING, TIMINGS, ExecutionGame, ExecutionParams
 from sweeps import engine
-from sweeps.driver import Setup
-from sweeps.execution import ExecutionAdapter, classify, polyline_distance
-from sweeps.grid import Grid
+from sweeps.engine.grid import Grid
+from sweeps.engine.results import Setup
+from sweeps.studies.execution.adapter import EXPLORATIONS, dqn
+from sweeps.studies.execution.analysis import classify, polyline_distance
 
-NAME = "execution"
-
-# Static choices of the whole sweep; learner sizes default to Table 1.
-CONFIG_DEFAULTS = {
-    "timing": DEFAULT_TIMING,
-    "n_steps": 10,
-    "exploration": "twap",
-    "chunk": 500,
-    **{
-        f.name: f.default
-        for f in dataclasses.fields(DQNConfig)
-        if f.name in ("n_layers", "hidden", "n_actions", "head", "batch_size", "memory_size",
-                      "train_iterations", "test_iterations", "log_every", "eps_every", "target_every")
-    },
-}
+PARAMS = ExecutionParams  # the traced fields a grid may vary: these and the learner's
+HPARAMS = DQNHparams
+CONFIG_EXCLUDE = ("fixed_agents", "pad_to", "unroll_steps", "halve_memory", "leaky_slope")
 
 
-def parse_config(overrides: dict) -> dict:
-    unknown = sorted(set(overrides) - set(CONFIG_DEFAULTS))
-    if unknown:
-        raise InputError(
-            f"unknown --config field {unknown[0]!r}; allowed: {', '.join(sorted(CONFIG_DEFAULTS))}"
-        )
-    config = {**CONFIG_DEFAULTS, **overrides}
-    for name, default in CONFIG_DEFAULTS.items():
-        if type(config[name]) is not type(default):
-            raise InputError(f"--config {name} = {config[name]!r} must be a {type(default).__name__}")
-    return config
+@dataclasses.dataclass(frozen=True)
+class SweepConfig:
+    """The sweep's static fields; the learner's default to Table 1."""
+
+    timing: str = DEFAULT_TIMING
+    n_steps: int = 10
+    exploration: str = "twap"
+    chunk: int = 500  # iterations per compiled chunk: a checkpoint and a progress update each
+    learner: DQNConfig = DQNConfig()
+
+    def validate(self) -> None:
+        check_choice("timing", self.timing, TIMINGS)
+        check_int("n_steps", self.n_steps, 1)
+        check_choice("exploration", self.exploration, EXPLORATIONS)
+        check_int("chunk", self.chunk, 1)
+        dqn_cfg = self.learner
+        check_int("train_iterations", dqn_cfg.train_iterations, 1)
+        # the summary places each run's centroid of test episodes: at least one is needed
+        check_int("test_iterations", dqn_cfg.test_iterations, 1)
+        for name in ("train_iterations", "test_iterations"):
+            if getattr(dqn_cfg, name) % self.chunk:
+                raise InputError(
+                    f"chunk = {self.chunk} must divide {name} = {getattr(dqn_cfg, name)}; "
+                    f"allowed: a divisor of both train_iterations and test_iterations"
+                )
+        if self.chunk % dqn_cfg.log_every:
+            raise InputError(f"chunk = {self.chunk} is not a multiple of log_every = {dqn_cfg.log_every}")
+        dqn_cfg.validate(2)
 
 
-def _learner(config: dict):
-    game = ExecutionGame(n_agents=2, n_steps=config["n_steps"], timing=config["timing"])
-    dqn_fields = {f.name for f in dataclasses.fields(DQNConfig)}
-    dqn = DQNConfig(**{k: v for k, v in config.items() if k in dqn_fields})
-    adapter = ExecutionAdapter(game, config["exploration"])
-    return game, adapter, make_learner(adapter, dqn), dqn
-
-
-def setup(grid: Grid, seeds: list[int], config: dict) -> Setup:
+def setup(grid: Grid, seeds: list[int], config: SweepConfig) -> Setup:
     """Validate everything, then build the engine's inputs (nothing compiled yet)."""
-    game, adapter, learner, dqn = _learner(config)
-    if dqn.test_iterations % config["chunk"] or dqn.train_iterations % config["chunk"]:
-        raise InputError(
-            f"chunk = {config['chunk']} must divide train_iterations = {dqn.train_iterations} "
-            f"and test_iterations = {dqn.test_iterations}"
-        )
-    if config["chunk"] % dqn.log_every:
-        raise InputError(f"chunk = {config['chunk']} is not a multiple of log_every = {dqn.log_every}")
-    param_fields = {f.name for f in dataclasses.fields(ExecutionParams)}
-    hparam_fields = {f.name for f in dataclasses.fields(DQNHparams)}
+    config.validate()
+    game = ExecutionGame(n_agents=2, n_steps=config.n_steps, timing=config.timing)
+    adapter, learner = dqn(game, config.learner, config.exploration)
+    param_fields = {f.name for f in dataclasses.fields(PARAMS)}
+    hparam_fields = {f.name for f in dataclasses.fields(HPARAMS)}
     unknown = [n for n in grid.names if n not in param_fields | hparam_fields]
     if unknown:
         raise InputError(
-            f"unknown field {unknown[0]!r}; allowed: {', '.join(sorted(param_fields | hparam_fields))}"
+            f"unknown --set field {unknown[0]!r}; allowed: {', '.join(sorted(param_fields | hparam_fields))}"
         )
 
     points = grid.points()
-    base_hp = dqn.hparams()
+    base_hp = learner.default_hparams()
     adapter_params, hparams = [], []
     with jax.enable_x64(False):
         for point in points:
@@ -93,15 +87,8 @@ def setup(grid: Grid, seeds: list[int], config: dict) -> Setup:
     n_seeds = len(seeds)
     repeat = lambda tree: jax.tree.map(lambda x: jnp.repeat(x, n_seeds, axis=0), tree)  # noqa: E731
     keys = jnp.concatenate([jax.vmap(jax.random.key)(jnp.asarray(seeds))] * len(points))
-
-    plan = engine.Plan(
-        init=learner.init,
-        phases=(
-            engine.Phase("train", dqn.train_iterations, learner.train_chunk),
-            engine.Phase("test", dqn.test_iterations, lambda c, p, h, n: learner.test(c, p, n)),
-        ),
-        chunk_size=config["chunk"],
-    )
+    plan = engine.learner_plan(learner, config.learner.train_iterations, config.learner.test_iterations,
+                               config.chunk)
 
     def summarise(runs, metrics, out_dir):
         seed_robustness_figure(os.path.join(out_dir, "seed_robustness.png"), game, points, n_seeds,

@@ -11,7 +11,7 @@ import dataclasses
 import itertools
 from typing import Any
 
-from jaxmarkets.core import InputError, parse_value
+from jaxmarkets.core import InputError
 
 MODES = ("product", "zip")
 
@@ -33,22 +33,6 @@ class Grid:
         if self.mode == "zip" and len({len(v) for _, v in self.axes}) > 1:
             lengths = {name: len(v) for name, v in self.axes}
             raise InputError(f"grid mode zip needs lists of one length; got {lengths}")
-
-    @classmethod
-    def from_assignments(cls, pairs: list[str] | None, mode: str = "product") -> "Grid":
-        """`name=v1,v2,...` per axis; a JSON list value (`q0=[100,50]`) is one value."""
-        axes = []
-        for pair in pairs or []:
-            if "=" not in pair:
-                raise InputError(f"--set {pair!r}: expected name=value[,value...]")
-            name, text = (s.strip() for s in pair.split("=", 1))
-            parsed = parse_value(text)
-            if isinstance(parsed, list) or "," not in text:
-                values = (parsed,)
-            else:
-                values = tuple(parse_value(part.strip()) for part in text.split(","))
-            axes.append((name, values))
-        return cls(tuple(axes), mode)
 
     @property
     def names(self) -> list[str]:
