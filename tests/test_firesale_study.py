@@ -2,7 +2,6 @@
 independently (NumPy reference on the same instances)."""
 
 import csv
-import dataclasses
 import json
 
 import jax
@@ -10,16 +9,12 @@ import numpy as np
 
 from jaxmarkets.firesale.random_instances import section53
 from jaxmarkets.firesale.reference import run_batch_np
+from helpers.firesale_study_run import TINY
 from sweeps.cli import main
-from sweeps.studies.firesale.reproduction import QUICK, run_study
-
-TINY = dataclasses.replace(
-    QUICK, instances=24, instances_fig2=24, n_values=(3,), taus=(0.5,), record=5,
-    cascade_instances=4, cascade_taus=(0.0, 1.0), cascade_caps=(0.9, 1.0), cascade_leverages=(15.0, 25.0),
-)
+from sweeps.studies.firesale.reproduction import run_study
 
 
-def test_study_writes_figures_and_csv(tmp_path):
+def test_study_writes_figures_and_csv(tmp_path, capsys):
     out = tmp_path / "fs"
     manifest = run_study(TINY, out, log=lambda *_: None)
     for name in ("figure2.csv", "figure3.csv", "figure2.png", "figure3.png", "cascades.csv",
@@ -29,6 +24,10 @@ def test_study_writes_figures_and_csv(tmp_path):
     assert manifest["config"]["mode"] == "quick" and manifest["status"] == "complete"
     summary = list(csv.DictReader((out / "summary.csv").open()))
     assert len(summary) == 2 and float(summary[0]["mean_steps_best_response"]) >= 0
+    capsys.readouterr()
+    assert main(["results", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "study firesale (reproduce), status complete" in text and "mean_steps_simplified" in text
     rows = list(csv.DictReader((out / "figure3.csv").open()))
     assert len(rows) == 2 * 1 * 1 * 2  # param sets x n x tau x rules
     # recompute one point with the NumPy reference on the same instances

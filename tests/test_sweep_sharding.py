@@ -24,7 +24,7 @@ def test_sharded_over_four_devices_equals_one_device_and_padding_never_leaks():
 
 
 SWEEP = [sys.executable, "-m", "sweeps.cli", "sweep", "execution", "--set", "sigma=1e-3,1e-2", "--seeds", "2",
-         "--config", "train_iterations=200", "--config", "test_iterations=100", "--config", "chunk=50",
+         "--config", "train_iterations=100", "--config", "test_iterations=50", "--config", "chunk=50",
          "--config", "memory_size=500", "--config", "n_actions=5", "--quiet"]
 
 
@@ -34,7 +34,7 @@ def test_killed_sweep_resumes_to_identical_results(tmp_path):
     proc = subprocess.run(SWEEP + ["--out", killed], env={**ENV, "JAXMARKETS_KILL_AFTER": "2"},
                           timeout=600, capture_output=True)
     assert proc.returncode == -9 and not os.path.exists(os.path.join(killed, "metrics.npz"))
-    assert len(os.listdir(os.path.join(killed, "chunks"))) == 2
+    assert len(os.listdir(os.path.join(killed, "chunks"))) == 2  # of 3: train 1, train 2, test
     subprocess.run(SWEEP + ["--resume", killed], check=True, env=ENV, timeout=600, capture_output=True)
     a, b = load_metrics(whole), load_metrics(killed)
     for phase in a:
@@ -42,17 +42,18 @@ def test_killed_sweep_resumes_to_identical_results(tmp_path):
             np.testing.assert_array_equal(a[phase][name], b[phase][name])
 
 
-FIRESALE = [sys.executable, "-m", "sweeps.cli", "reproduce", "firesale", "--instances", "40"]
+FIRESALE = [sys.executable, os.path.join(HERE, "helpers", "firesale_study_run.py")]
 
 
 def test_killed_firesale_study_resumes_to_identical_results(tmp_path):
+    # 5 tasks at this size: figure 2 (one tau), figure 3 (two parameter sets), cascades (two taus)
     whole, killed = str(tmp_path / "whole"), str(tmp_path / "killed")
-    subprocess.run(FIRESALE + ["--out", whole], check=True, env=ENV, timeout=600, capture_output=True)
-    proc = subprocess.run(FIRESALE + ["--out", killed], env={**ENV, "JAXMARKETS_KILL_AFTER": "3"},
+    subprocess.run(FIRESALE + [whole], check=True, env=ENV, timeout=600, capture_output=True)
+    proc = subprocess.run(FIRESALE + [killed], env={**ENV, "JAXMARKETS_KILL_AFTER": "3"},
                           timeout=600, capture_output=True)
     assert proc.returncode == -9 and len(os.listdir(os.path.join(killed, "tasks"))) == 3
     assert not os.path.exists(os.path.join(killed, "summary.csv"))
-    subprocess.run(FIRESALE + ["--out", killed, "--resume"], check=True, env=ENV, timeout=600, capture_output=True)
+    subprocess.run(FIRESALE + [killed, "resume"], check=True, env=ENV, timeout=600, capture_output=True)
     for name in ("figure2.csv", "figure3.csv", "cascades.csv", "summary.csv"):
         with open(os.path.join(whole, name)) as f, open(os.path.join(killed, name)) as g:
             assert list(csv.reader(f)) == list(csv.reader(g)), name

@@ -127,11 +127,6 @@ class ExecutionGame(Environment):
         """Fraction of the remaining inventory each agent sells this step."""
         return Box(0.0, 1.0, (self.n_agents,))
 
-    def fraction_grid(self, n_actions: int) -> jax.Array:
-        """The discrete actions of a Q-learner: evenly spaced fractions in [0, 1]."""
-        check_int("n_actions", n_actions, 2)
-        return jnp.linspace(0.0, 1.0, n_actions)
-
     # ------------------------------------------------------------------ dynamics
     def reset(self, key, params: ExecutionParams):
         q0 = jnp.asarray(params.q0)

@@ -48,10 +48,6 @@ def evaluate_non_even(impact: str, params: FireSaleParams, Y) -> NonEvenProfile:
     return NonEvenProfile(a, e, lev, ok, u)
 
 
-def social_welfare_non_even(impact: str, params: FireSaleParams, Y):
-    return evaluate_non_even(impact, params, Y).utility.sum(-1)
-
-
 @jax.jit
 def best_response_non_even_of(params: FireSaleParams, Y, i):
     """Agent i's exact best response y_i [M] to Y (alpha = 1, linear impact)."""

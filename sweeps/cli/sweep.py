@@ -55,5 +55,8 @@ def run(args: argparse.Namespace) -> int:
     target = results.ResultsDir(out_dir, study.name, "sweep", ident, resume=bool(args.resume), force=args.force)
     rows = results.run_sweep(grid, seeds, setup, target,
                              resume=bool(args.resume), progress=not args.quiet, stop_after=args.stop_after)
-    print(results.describe(out_dir) if rows is not None else f"stopped; resume with --resume {out_dir}")
+    import jax
+
+    if jax.process_index() == 0:
+        print(results.describe(out_dir) if rows is not None else f"stopped; resume with --resume {out_dir}")
     return 0

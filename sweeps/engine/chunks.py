@@ -32,7 +32,7 @@ import numpy as np
 
 from jaxmarkets.core import InputError
 from sweeps.engine.checkpoint import atomic_savez, load_checkpoint, save_checkpoint, to_host
-from sweeps.engine.devices import run_sharding, shard_runs
+from sweeps.engine.devices import place, run_sharding, shard_runs
 from sweeps.engine.progress import Progress, finished_unit
 
 CHECKPOINT = "checkpoint.npz"
@@ -119,7 +119,7 @@ def run(
     carry, next_chunk = init(keys_p, params_p, hparams_p), 0
     if resume and os.path.exists(ckpt_path):
         carry, next_chunk = load_checkpoint(ckpt_path, carry)  # `carry` lends its structure
-        carry = jax.device_put(carry, sharded)
+        carry = place(carry, sharded)
 
     total = sum(phase.iterations for phase in plan.phases)
     bar = Progress(n_runs, total, enabled=progress)

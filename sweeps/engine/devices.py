@@ -28,7 +28,18 @@ def initialize_distributed() -> bool:
         return True
     if os.environ.get("JAX_PLATFORMS", "").startswith("cpu"):
         jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    jax.distributed.initialize()
+    kwargs = {"coordinator_address": os.environ["JAX_COORDINATOR_ADDRESS"]}
+    # JAX reads the process count and id from a cluster manager (Slurm, ...);
+    # set by hand, they come from these variables.
+    for name, var in (("num_processes", "JAX_NUM_PROCESSES"), ("process_id", "JAX_PROCESS_ID")):
+        if os.environ.get(var):
+            try:
+                kwargs[name] = int(os.environ[var])
+            except ValueError:
+                from jaxmarkets.core import InputError
+
+                raise InputError(f"{var} = {os.environ[var]!r} must be an integer") from None
+    jax.distributed.initialize(**kwargs)
     return True
 
 
@@ -70,7 +81,27 @@ def run_sharding(devices=None) -> NamedSharding:
 def shard_runs(tree, n_runs: int, devices=None):
     """Pad the run axis to a multiple of the device count and place it sharded."""
     sharding = run_sharding(devices)
-    return jax.device_put(pad_runs(tree, n_runs, sharding.mesh.size), sharding)
+    return place(pad_runs(tree, n_runs, sharding.mesh.size), sharding)
+
+
+def place(tree, sharding):
+    """`tree` as global arrays laid out by `sharding`.
+
+    With several processes each one holds the whole (identical) host value and
+    hands over the shards its own devices hold: `device_put` accepts only
+    shardings of addressable devices.
+    """
+    if jax.process_count() == 1:
+        return jax.device_put(tree, sharding)
+
+    def one(x):
+        if hasattr(x, "dtype") and jax.dtypes.issubdtype(x.dtype, jax.dtypes.prng_key):
+            data = one(jax.random.key_data(x))
+            return jax.random.wrap_key_data(data, impl=jax.random.key_impl(x))
+        host = np.asarray(x)
+        return jax.make_array_from_callback(host.shape, sharding, lambda index: host[index])
+
+    return jax.tree.map(one, tree)
 
 
 def shard_batch(fn, batch, devices=None, axis_name: str = "batch"):

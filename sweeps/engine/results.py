@@ -138,6 +138,7 @@ class ResultsDir:
                 "start_time": _now(), "status": "running", "timings_s": {}, "files": [],
             }
         os.makedirs(path, exist_ok=True)
+        _sync("results-dir-ready")  # no process writes before process 0 has cleared the directory
         self.save_manifest()
 
     def file(self, name: str) -> str:
@@ -156,6 +157,13 @@ class ResultsDir:
         self.manifest["timings_s"].update(timings or {})
         self.manifest.update(status="complete", end_time=_now())
         self.save_manifest()
+
+
+def _sync(name: str) -> None:
+    if jax.process_count() > 1:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices(name)
 
 
 def read_manifest(path: str, what: str = "results") -> dict:
@@ -210,8 +218,10 @@ def run_sweep(grid: Grid, seeds: list[int], setup: Setup, results: ResultsDir, *
 
     atomic_savez(results.file("metrics.npz"),
                  {f"{phase}/{k}": v for phase, d in metrics.items() for k, v in d.items()})
-    rows = setup.summarise(runs, metrics, results.path)
+    # every process holds the gathered metrics; process 0 draws and writes
+    rows = setup.summarise(runs, metrics, results.path) if jax.process_index() == 0 else []
     results.finish(rows, {"grid": grid.to_json(), "seeds": len(seeds)})
+    _sync("results-written")
     return rows
 
 
@@ -232,7 +242,13 @@ def _table(path: str, max_rows: int = 40) -> list[str]:
         rows = list(csv.reader(f))
     if not rows:
         return []
-    shown = rows[: max_rows + 1]
+    def cell(text):
+        try:
+            return f"{float(text):.6g}" if any(c in text for c in ".eE") else text
+        except ValueError:
+            return text
+
+    shown = [rows[0]] + [[cell(c) for c in r] for r in rows[1: max_rows + 1]]
     widths = [max(len(r[i]) for r in shown if i < len(r)) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths)) for r in shown]
     if len(rows) > len(shown):
