@@ -338,19 +338,12 @@ def _jitted(solver):
     return jax.jit(solver)
 
 
-def run_many(
-    impact: str,
-    params: FireSaleParams,
-    rule: str = "best_response",
-    tol: float = 1e-5,
-    max_steps: int = 100_000,
-    record: int = 0,
-    blocks: tuple[int, ...] = (512, 32),
-) -> DynamicsResult:
+def run_many(impact: str, params: FireSaleParams, *args, **kwargs) -> DynamicsResult:
     """Simultaneous dynamics from y = 1 for a batch of instances (leading axis),
-    on one device. To split a batch over every device (every CPU core, say):
+    on one device; arguments as `many_solver`. To split a batch over every
+    device (every CPU core, say):
     `sweeps.engine.shard_batch(many_solver(impact, params, ...), params)`."""
-    solver = many_solver(impact, params, rule, tol, max_steps, record, blocks)
+    solver = many_solver(impact, params, *args, **kwargs)
     batch = int(np.shape(params.illiquid)[0])
     return _jitted(solver)(params, jnp.ones(batch, bool))
 
