@@ -16,7 +16,7 @@ the JAX functions are jit- and vmap-able.
     dynamics.py            fictitious_play, replicator_dynamics
     pareto.py              pareto_mask, pareto_front
     tolerances.py          every tolerance
-    benchmark.py           bench_vertex_enumeration (against nashpy)
+    (its benchmark against nashpy: `jaxmarkets bench equilibria`, sweeps/cli/bench_equilibria.py)
 """
 
 from jaxmarkets.equilibria.bayesian import InducedNormalForm, behaviour_strategy, induced_normal_form

@@ -33,7 +33,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from sweeps.cli import bench_sweep, results, sweep
+    from sweeps.cli import bench_equilibria, bench_sweep, results, sweep
     from sweeps.studies import STUDIES
 
     parser = _Parser(prog="jaxmarkets", description="JAX simulator of strategic market games")
@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
         for bench_name, module in study.benches:
             __import__(module, fromlist=["add_parser"]).add_parser(sub["bench"], bench_name)
     bench_sweep.add_parser(sub["bench"], "sweep")
+    bench_equilibria.add_parser(sub["bench"], "equilibria")
     return parser
 
 

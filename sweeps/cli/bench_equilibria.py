@@ -1,24 +1,25 @@
-"""Speed of the batched vertex enumeration against nashpy, on degenerate games.
+"""`jaxmarkets bench equilibria`: every extreme equilibrium of many random
+degenerate bimatrix games (vertex enumeration, jit(vmap) in float64) against
+nashpy's vertex enumeration over the same games in the same process.
 
-    python -m jaxmarkets.equilibria.benchmark [n_games] [size] [seed]
-
-prints the dict of `bench_vertex_enumeration` as JSON. Not a test: nothing here
-asserts a time.
+Compile time is reported apart; the run is the median of --repeat runs.
+nashpy is the independent reference of the tests: `pip install 'jaxmarkets[test]'`.
 """
 
 from __future__ import annotations
 
 import functools
-import json
+import argparse
 import platform
-import sys
 import time
 
 import jax
 import numpy as np
 
+from jaxmarkets.core import InputError, check_int
 from jaxmarkets.equilibria.extreme_equilibria import default_max_equilibria, vertex_enumeration
 from jaxmarkets.equilibria.payoffs import Bimatrix
+from sweeps.cli.options import print_json
 
 _SAME = 1e-9  # max-norm distance at which two equilibria are the same
 
@@ -53,7 +54,11 @@ def bench_vertex_enumeration(n_games: int = 10_000, size: int = 4, seed: int = 0
     same set of equilibria (within 1e-9, duplicates in nashpy's output merged)
     on every reference game.
     """
-    import nashpy
+    try:
+        import nashpy
+    except ImportError:
+        raise InputError("bench equilibria compares against nashpy, which is not installed: "
+                         "pip install 'jaxmarkets[test]'") from None
 
     rng = np.random.default_rng(seed)
     A = rng.integers(0, payoff_range, (n_games, size, size)).astype(np.float64)
@@ -104,6 +109,37 @@ def bench_vertex_enumeration(n_games: int = 10_000, size: int = 4, seed: int = 0
     }
 
 
-if __name__ == "__main__":
-    args = [int(a) for a in sys.argv[1:4]]
-    print(json.dumps(bench_vertex_enumeration(*args), indent=1))
+def add_parser(subparsers, name: str) -> None:
+    p = subparsers.add_parser(name, help="vertex enumeration of many bimatrix games against nashpy",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--games", type=int, default=10_000, help="random games solved in one program")
+    p.add_argument("--size", type=int, default=4, help="actions per player (square games)")
+    p.add_argument("--payoff-range", type=int, default=3,
+                   help="payoffs drawn from {0, ..., R-1}: small R makes ties, so degenerate games")
+    p.add_argument("--reference", type=int, default=200, help="games nashpy solves")
+    p.add_argument("--repeat", type=int, default=5)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    check_int("--games", args.games, 1)
+    check_int("--size", args.size, 2, 7)
+    check_int("--payoff-range", args.payoff_range, 1)
+    check_int("--reference", args.reference, 1)
+    check_int("--repeat", args.repeat, 1)
+    check_int("--seed", args.seed, 0)
+    r = bench_vertex_enumeration(args.games, args.size, args.seed, payoff_range=args.payoff_range,
+                                 n_reference=args.reference, repeats=args.repeat)
+    if args.json:
+        print_json(r)
+        return 0
+    print(f"all extreme equilibria of {r['n_games']} random {r['size']}x{r['size']} games "
+          f"(payoffs in 0..{r['payoff_range'] - 1}, {100 * r['fraction_with_pure_ties']:.1f}% with ties), "
+          f"{r['device']}")
+    print(f"  jax vertex enumeration: compile {r['compile_s']:.2f} s, run {r['run_s_median']:.3f} s, "
+          f"{r['jax_us_per_game']:.1f} us/game, up to {r['max_found']} equilibria in a game")
+    print(f"  nashpy ({r['nashpy_games']} of the same games): {r['nashpy_ms_per_game']:.2f} ms/game")
+    print(f"  ratio per game: {r['speedup_per_game']:.0f}x; same equilibria on every reference game: {r['agree']}")
+    return 0 if r["agree"] else 1
