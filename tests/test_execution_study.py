@@ -154,3 +154,11 @@ def test_bad_study_config_is_rejected():
         dataclasses.replace(TINY, sigmas=(-1.0,)).validate()
     with pytest.raises(ValueError, match="batch_size"):
         dataclasses.replace(TINY, batch_size=500).validate()
+
+
+def test_bench_ddqn_runs_both_sides_at_a_tiny_size(capsys):
+    # the benchmark's learner and its plain reference both run (no timing is asserted)
+    assert main(["bench", "ddqn", "--runs", "2", "--iterations", "7", "--actions", "3",
+                 "--reference-steps", "70"]) == 0
+    out = capsys.readouterr().out
+    assert "agent-updates/s" in out and "ratio lax.scan / reference" in out

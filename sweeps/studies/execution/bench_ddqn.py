@@ -96,7 +96,9 @@ def _reference(learner, params, config, n_steps_total):
         x = jnp.concatenate([jnp.repeat(obs[..., None, :], g, -2), cand[..., None]], -1)
         return q(ws, x), cand
 
-    opt = optax.adam(float(DQNHparams().lr))
+    hp = DQNHparams()  # Table 1's values, as the learner's defaults
+    gamma = float(hp.gamma)
+    opt = optax.adam(float(hp.lr))
 
     @jax.jit
     def act(ws, obs):
@@ -107,7 +109,7 @@ def _reference(learner, params, config, n_steps_total):
     def update(ws, tgt, opt_state, o, a, r, o2, d):
         qs, cand = q_grid(ws, o2)
         a2 = jnp.take_along_axis(cand, jnp.argmax(qs, -1)[..., None], -1)[..., 0]
-        y = r + config.gamma * (1 - d) * q(tgt, jnp.concatenate([o2, a2[:, None]], -1))
+        y = r + gamma * (1 - d) * q(tgt, jnp.concatenate([o2, a2[:, None]], -1))
         loss = lambda w: jnp.mean((y - q(w, jnp.concatenate([o, a[:, None]], -1))) ** 2)  # noqa: E731
         grads = jax.grad(loss)(ws)
         upd, opt_state = opt.update(grads, opt_state)
