@@ -15,6 +15,7 @@ from __future__ import annotations
 import abc
 import dataclasses
 import json
+import math
 from typing import Any, Mapping, NamedTuple
 
 import jax
@@ -69,6 +70,14 @@ class Environment(abc.ABC):
     @abc.abstractmethod
     def validate(self, params) -> None:
         """Raise ValueError naming field, value and allowed range; runs before jit."""
+
+    def param_ranges(self) -> tuple["ParamRange", ...]:
+        """The documented range of every float params field this game checks.
+
+        `validate` checks them (with its structural rules on top) and the
+        property tests draw params from them, so the two cannot drift apart.
+        """
+        return ()
 
     @abc.abstractmethod
     def reset(self, key: jax.Array, params) -> tuple[jax.Array, Any]:
@@ -131,6 +140,34 @@ def check_range(
         )
 
 
+class ParamRange(NamedTuple):
+    """The documented range of one params field, applied to every element.
+
+    `why` says where a bound that is not the model's own comes from (say, the
+    float32 range of the environment).
+    """
+
+    field: str
+    low: float | None = None
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+    why: str = ""
+
+    def check(self, value) -> None:
+        low, high = self.low, self.high
+        dtype = np.asarray(value).dtype
+        if dtype.kind == "f" and dtype.itemsize < 8:
+            # the bounds in the value's own precision: an edge typed in float32
+            # (1e-8 rounds down) is inside, as documented
+            low = None if low is None else float(np.asarray(low, dtype))
+            high = None if high is None else float(np.asarray(high, dtype))
+        check_range(self.field, value, low, high, low_open=self.low_open, high_open=self.high_open)
+
+    def interval(self) -> str:
+        return _interval(self.low, self.high, self.low_open, self.high_open)
+
+
 def check_choice(name: str, value, allowed) -> None:
     if value not in allowed:
         raise InputError(
@@ -186,19 +223,36 @@ def is_finite_tree(tree) -> bool:
     return all(bool(np.all(np.isfinite(np.asarray(x)))) for x in jax.tree.leaves(tree))
 
 
-
 def to_jsonable(obj):
-    """Plain Python for strict JSON: arrays become lists, and NaN or +-inf become
-    None (`null`: the value is undefined there, e.g. a -inf utility)."""
-    if isinstance(obj, dict):
+    """A plain-Python copy of `obj` that `json.dumps(..., allow_nan=False)` accepts.
+
+    Arrays (NumPy or JAX) become nested lists, NumPy and JAX scalars Python
+    numbers, mappings dicts with string keys, tuples (NamedTuples as dicts of
+    their fields) and dataclasses lists or dicts. NaN and +-inf become None:
+    in our JSON null means *undefined*, e.g. the -inf utility of an infeasible
+    agent, the infinite leverage of an insolvent one, or a ratio with a zero
+    denominator. Strict JSON has no NaN or Infinity, so nothing else would do.
+    """
+    if obj is None or isinstance(obj, (bool, str)):
+        return obj
+    if isinstance(obj, (int, np.integer)) and not isinstance(obj, np.bool_):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        value = float(obj)
+        return value if math.isfinite(value) else None
+    if isinstance(obj, np.bool_):
+        return bool(obj)
+    if isinstance(obj, Mapping):
         return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, tuple) and hasattr(obj, "_asdict"):
+        return {k: to_jsonable(v) for k, v in obj._asdict().items()}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
-    if hasattr(obj, "shape") and hasattr(obj, "dtype"):
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (np.ndarray, jax.Array)) or hasattr(obj, "__array__"):
         arr = np.asarray(obj)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(f"to_jsonable: arrays of dtype {arr.dtype} have no JSON form")
         return to_jsonable(arr.tolist()) if arr.ndim else to_jsonable(arr.item())
-    if isinstance(obj, float):
-        return obj if np.isfinite(obj) else None
-    if isinstance(obj, (np.floating, np.integer, np.bool_)):
-        return to_jsonable(obj.item())
-    return obj
+    raise TypeError(f"to_jsonable: {type(obj).__name__} has no JSON form")

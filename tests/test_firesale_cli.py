@@ -7,6 +7,7 @@ import jax
 import numpy as np
 import pytest
 
+from jaxmarkets.core import InputError
 from jaxmarkets.firesale.game import FireSaleGame, make_params
 from jaxmarkets.firesale.instance import instance_from_dict, load_instance
 from sweeps.cli import main
@@ -26,7 +27,7 @@ def with_(**changes):
     [
         (with_(holdings=[[1.2, 0.2], [0.0, 0.4], [0.2, 0.4]]), ["holdings", "1.2", "[0, 1]"]),
         (with_(holdings=[[0.8, 0.2], [0.3, 0.4], [0.2, 0.4]]), ["holdings column 0", "1.3", "at most 1"]),
-        (with_(leverage_cap=1.0), ["leverage_cap", "(1, inf)"]),
+        (with_(leverage_cap=1.0), ["leverage_cap", "(1, 1e+06]"]),
         (with_(leverage_cap=0.5), ["leverage_cap", "0.5"]),
         (with_(alpha=1.5), ["alpha", "1.5", "[0, 1]"]),
         (with_(alpha=-0.1), ["alpha", "-0.1"]),
@@ -43,6 +44,14 @@ def with_(**changes):
          ["impact.levels", "increasing"]),
         (with_(impact={"kind": "piecewise_linear", "knots": [0.4], "levels": [1.2]}), ["impact.levels", "1.2"]),
         (with_(impact={"kind": "piecewise_linear", "knots": [0.4, 0.6], "levels": [0.5]}), ["impact.knots", "impact.levels"]),
+        (with_(impact={"kind": "power", "exponent": "abc"}), ["impact.exponent = 'abc' is not a number"]),
+        (with_(impact={"kind": "power", "exponent": [1.0, None]}), ["impact.exponent[1] = None is not a number"]),
+        (with_(impact={"kind": "piecewise_linear", "knots": [[0.2], [0.3, 0.5]], "levels": [0.3, 0.6]}),
+         ["impact.knots = [[0.2], [0.3, 0.5]] is ragged"]),
+        (with_(holdings=[[0.5, "x"], [0.1, 0.1], [0.1, 0.1]]), ["holdings[0][1] = 'x' is not a number"]),
+        (with_(alpha=True), ["alpha = True is not a number"]),
+        (with_(leverage_cap=1e300), ["leverage_cap", "(1, 1e+06]"]),
+        (with_(illiquid=[1e16, 100.0, 100.0]), ["illiquid", "[0, 1e+15]"]),
         (with_(extra=1), ["unknown field", "extra"]),
         ({"holdings": [[0.5]]}, ["missing", "illiquid"]),
         ([1, 2], ["JSON object"]),
@@ -51,6 +60,7 @@ def with_(**changes):
 def test_bad_instances_name_the_field(data, words):
     with pytest.raises(ValueError) as err:
         instance_from_dict(data)
+    assert isinstance(err.value, InputError) and "\n" not in str(err.value), str(err.value)
     for w in words:
         assert w in str(err.value), (w, str(err.value))
 

@@ -17,7 +17,9 @@ from jaxmarkets.firesale.equilibria import epsilon_equilibrium
 from jaxmarkets.firesale.game import evaluate, make_params
 
 N, M = 3, 2
-SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+# 25 examples, or the profile's if more (HYPOTHESIS_PROFILE=thorough; see conftest.py)
+SETTINGS = settings(max_examples=max(25, settings.default.max_examples), deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 @pytest.fixture(autouse=True)
@@ -132,3 +134,77 @@ def test_best_response_is_never_beaten_on_a_grid(seed):
             # and the reported utility is the model's own at the reported y
             own = float(evaluate(impact, p, y.at[i].set(br.y[i])).utility[i])
             assert abs(own - float(br.utility[i])) <= 1e-9 * (1 + abs(own))
+
+
+# --------------------------------------------------------------------------
+# The documented ranges, edges and magnitudes included: nothing is NaN, and only
+# the infinities the model defines appear (-inf utility of an infeasible agent,
+# +inf leverage of one without equity). Before the ranges were bounded, a
+# leverage cap of 1e300 made Psi NaN and amounts beyond float32 made the
+# environment's observations inf.
+
+from helpers.param_strategies import elements  # noqa: E402
+from jaxmarkets.firesale.cascades import caccioli, cont_schaanning  # noqa: E402
+from jaxmarkets.firesale.game import param_ranges, validate_params  # noqa: E402
+from jaxmarkets.firesale.non_even import best_response_non_even_of, evaluate_non_even  # noqa: E402
+
+RANGES = {r.field: r for r in param_ranges("power") + param_ranges("piecewise_linear")}
+
+
+def _vector(field, size):
+    return st.lists(elements(RANGES[field]), min_size=size, max_size=size).map(np.asarray)
+
+
+@st.composite
+def extreme_game(draw):
+    """A valid instance with every number drawn from its documented range."""
+    x = np.asarray(draw(st.lists(st.sampled_from([0.0, 1e-300, 1e-9, 0.3, 1.0]), min_size=N * M, max_size=N * M)))
+    x = x.reshape(N, M)
+    x = x / np.maximum(x.sum(0), 1.0)  # columns sum to at most 1
+    knots, levels = (
+        np.sort(np.asarray([draw(st.lists(elements(RANGES[f]), min_size=2, max_size=2, unique=True))
+                            for _ in range(M)]), -1)
+        for f in ("knots", "levels")
+    )
+    return make_params(
+        x, draw(_vector("illiquid", N)), draw(_vector("liabilities", N)), draw(_vector("prices0", M)),
+        draw(elements(RANGES["leverage_cap"])), draw(elements(RANGES["alpha"])),
+        exponent=draw(_vector("exponent", M)), knots=knots, levels=levels,
+    )
+
+
+def _no_nan(*arrays):
+    return not any(bool(np.any(np.isnan(np.asarray(a)))) for a in arrays)
+
+
+def _finite(*arrays):
+    return all(bool(np.all(np.isfinite(np.asarray(a)))) for a in arrays)
+
+
+def _shares(y):
+    y = np.asarray(y)
+    return _finite(y) and bool(np.all((y >= 0) & (y <= 1)))
+
+
+@settings(deadline=None)
+@given(p=extreme_game(), y=st.lists(st.sampled_from([0.0, 1e-12, 0.5, 1.0 - 1e-12, 1.0]), min_size=N, max_size=N))
+def test_documented_ranges_give_no_nan_and_only_the_model_infinities(p, y):
+    y = jnp.asarray(y)
+    for impact in ("linear", "power", "piecewise_linear"):
+        validate_params(p, impact)
+        prof = evaluate(impact, p, y)
+        assert _finite(prof.assets, prof.revenue, prof.equity), impact
+        assert _no_nan(prof.leverage, prof.utility) and not bool(jnp.any(prof.utility == jnp.inf))
+        assert bool(jnp.all(jnp.isfinite(prof.leverage) | (prof.equity <= 0) | (prof.assets > 1e300 * prof.equity)))
+        br = best_response(impact, p, y)
+        assert _shares(br.y) and _finite(br.utility), impact  # y_i = 0 is always admitted
+        assert _shares(simplified_response(impact, p, y)), impact
+    assert _finite(epsilon_equilibrium("linear", p, y, 1e-6).gain)
+    for rule in ("best_response", "simplified"):
+        assert _shares(run_dynamics("linear", p, None, rule, tol=1e-10, max_steps=20_000).y)
+    for r in (cont_schaanning(p, 0.1), caccioli(p, 0.1, 1.0)):
+        assert _shares(r.y) and _finite(r.sold_share, r.failed_share)
+    Y = jnp.tile(y[:, None], (1, M))
+    ne = evaluate_non_even("linear", p, Y)
+    assert _finite(ne.assets, ne.equity) and _no_nan(ne.leverage, ne.utility)
+    assert _shares(best_response_non_even_of(p.replace(alpha=jnp.ones_like(p.alpha)), Y, 0))

@@ -40,10 +40,30 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from jaxmarkets.core import InputError, Box, Environment, StepResult, check_choice, check_int, check_range
+from jaxmarkets.core import Box, Environment, InputError, ParamRange, StepResult, check_choice, check_int
 
 TIMINGS = ("simultaneous", "inclusive", "sequential", "aggregate")
 DEFAULT_TIMING = "sequential"
+
+# The documented range of every params field (README, "The execution game"),
+# checked by `validate` and drawn from by the property tests. Zero is the
+# model's own bound (alpha = kappa = sigma = lam = 0 are limit cases the theory
+# handles); the magnitude bounds are not the model's: they keep every output
+# finite in float32, the environment's default dtype. An episode's largest
+# term is the temporary impact alpha n_agents q0^2 / tau <= 1e32 n_agents
+# (float32 ends at 3.4e38), and q0, S0 and tau are divisors (q / q0,
+# alpha / tau, the price normalisation's 1e-6 S0), so they stay normal floats.
+MAGNITUDE = 1e8
+MAX_AGENTS = 100_000  # n_agents x 1e32 stays below float32's 3.4e38
+PARAM_RANGES = (
+    ParamRange("q0", 1 / MAGNITUDE, MAGNITUDE, why="a divisor; float32 range of the rewards"),
+    ParamRange("S0", 1 / MAGNITUDE, MAGNITUDE, why="a divisor; float32 range of the rewards"),
+    ParamRange("alpha", 0.0, MAGNITUDE, why="float32 range of the rewards"),
+    ParamRange("kappa", 0.0, MAGNITUDE, why="float32 range of the rewards"),
+    ParamRange("sigma", 0.0, MAGNITUDE, why="float32 range of the prices"),
+    ParamRange("tau", 1 / MAGNITUDE, MAGNITUDE, why="a divisor; float32 range of the rewards"),
+    ParamRange("lam", 0.0, MAGNITUDE, why="float64 range of the mean-variance costs"),
+)
 
 
 @struct.dataclass
@@ -78,7 +98,7 @@ class ExecutionGame(Environment):
     timing: str = DEFAULT_TIMING
 
     def __post_init__(self):
-        check_int("n_agents", self.n_agents, 1)
+        check_int("n_agents", self.n_agents, 1, MAX_AGENTS)
         check_int("n_steps", self.n_steps, 1)
         check_choice("timing", self.timing, TIMINGS)
 
@@ -111,13 +131,11 @@ class ExecutionGame(Environment):
                 raise InputError(
                     f"{name} has shape {shape}; its last axis must be n_agents = {self.n_agents}"
                 )
-        check_range("q0", params.q0, 0.0, low_open=True)
-        check_range("S0", params.S0, 0.0, low_open=True)
-        check_range("alpha", params.alpha, 0.0)
-        check_range("kappa", params.kappa, 0.0)
-        check_range("sigma", params.sigma, 0.0)
-        check_range("tau", params.tau, 0.0, low_open=True)
-        check_range("lam", params.lam, 0.0)
+        for r in self.param_ranges():
+            r.check(getattr(params, r.field))
+
+    def param_ranges(self) -> tuple[ParamRange, ...]:
+        return PARAM_RANGES
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, params) -> Box:

@@ -33,9 +33,10 @@ import functools
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
-from jaxmarkets.core import InputError, check_choice
-from jaxmarkets.execution.game import ExecutionGame, ExecutionParams
+from jaxmarkets.core import InputError, _interval, check_choice
+from jaxmarkets.execution.game import MAGNITUDE, ExecutionGame, ExecutionParams
 
 LAM_CONVENTIONS = ("eq3", "eq8")
 
@@ -107,33 +108,122 @@ def _own_hessian(game, params, P, M, lam):
     return P + P.T + 2.0 * lam * params.sigma**2 * params.tau * M
 
 
+# --------------------------------------------------------------------------
+# Where the discrete equilibrium exists
+#
+# Agent k's mean-variance cost is quadratic in its own schedule v_k with the
+# Hessian H_k = P + P' + 2 lam_k sigma^2 tau M, and its inventory constraint
+# leaves it the schedules of a fixed sum. If H_k is not positive definite on
+# the schedules summing to zero, the agent gains without bound from round
+# trips (buy and sell back), so it has no best response and the game no
+# equilibrium. alpha enters H_k as 2 alpha / tau I, so this is a lower bound
+# on alpha: Almgren and Chriss's condition eta - kappa tau / 2 > 0 when
+# lam sigma = 0 in the readings without same-step impact of one's own
+# (simultaneous, sequential, aggregate); the inclusive reading has none.
+
+
+def _is_concrete(*values) -> bool:
+    return not any(isinstance(v, jax.core.Tracer) for v in values)
+
+
+def discrete_nash_alpha_min(game: ExecutionGame, params: ExecutionParams) -> float:
+    """The alpha above which every agent's cost is strictly convex in its own
+    schedule (on the schedules that keep its inventory), -inf if every alpha
+    >= 0 is. Plain NumPy on concrete params (one instance, float64)."""
+    n_steps = game.n_steps
+    if n_steps == 1:
+        return -np.inf  # selling everything at once is the only schedule
+    a_self = _SAME_STEP[game.timing][0]
+    kappa, sigma, tau = (float(np.asarray(x)) for x in (params.kappa, params.sigma, params.tau))
+    lower = np.tril(np.ones((n_steps, n_steps)), -1)
+    idx = np.arange(1, n_steps + 1)
+    M = np.minimum(idx[:, None], idx[None, :]) - 1.0
+    # orthonormal basis of the schedules summing to zero
+    Z = np.linalg.qr(np.eye(n_steps) - 1.0 / n_steps)[0][:, : n_steps - 1]
+    lam = float(np.min(np.asarray(params.lam)))  # M is PSD: the least lam is the binding one
+    H0 = kappa * (lower + lower.T + 2.0 * a_self * np.eye(n_steps)) + 2.0 * lam * sigma**2 * tau * M
+    mu = float(np.linalg.eigvalsh(Z.T @ H0 @ Z)[0])
+    return -np.inf if mu > 0 else -0.5 * tau * mu
+
+
+def _zero_cost(params) -> bool:
+    """alpha = kappa = 0 and lam sigma = 0: trading is free, every profile is an equilibrium."""
+    return (float(np.asarray(params.alpha)) == 0.0 and float(np.asarray(params.kappa)) == 0.0
+            and bool(np.all(np.asarray(params.lam) * float(np.asarray(params.sigma)) ** 2 == 0.0)))
+
+
+def check_discrete_nash(game: ExecutionGame, params: ExecutionParams) -> None:
+    """Raise InputError unless the discrete game has its (unique) equilibrium.
+
+    Plain Python on concrete params, before anything is compiled; `nash_discrete`
+    and `best_response` call it (a no-op on traced params: call it first).
+    """
+    if not _is_concrete(*jax.tree.leaves(params)):
+        return
+    alpha = float(np.asarray(params.alpha))
+    low = discrete_nash_alpha_min(game, params)
+    if low < 0 or _zero_cost(params):
+        return
+    # just above the bound the linear system is singular to rounding: keep a
+    # relative margin of a few thousand epsilons of the params' dtype
+    low *= 1.0 + 1e4 * float(np.finfo(np.asarray(params.alpha).dtype).eps)
+    if alpha <= low:
+        raise InputError(
+            f"alpha = {alpha:g} is outside the allowed range {_interval(low, MAGNITUDE, True, False)} "
+            f"for the discrete Nash equilibrium of the {game.timing!r} reading with kappa = "
+            f"{float(np.asarray(params.kappa)):g}, tau = {float(np.asarray(params.tau)):g}: below it an "
+            "agent gains without bound from round trips, so no equilibrium exists"
+        )
+
+
+def _scale(game, params, P, R, M):
+    """The largest entry of the cost matrices: the equilibrium does not change when
+    every cost is divided by it, and the linear systems stay far from overflow."""
+    var = 2.0 * jnp.max(params.lam) * params.sigma**2 * params.tau * (game.n_steps - 1)
+    scale = jnp.maximum(jnp.maximum(jnp.max(jnp.abs(P)), jnp.max(jnp.abs(R))), var)
+    return scale, jnp.where(scale > 0, scale, 1.0)
+
+
 def best_response(game: ExecutionGame, params: ExecutionParams, v, k: int) -> jax.Array:
     """Agent k's schedule [N] minimising E + lam Var given the others' rows of v.
 
-    Unconstrained but for sum(v_k) = q0_k: it may buy at some steps.
+    Unconstrained but for sum(v_k) = q0_k: it may buy at some steps. When every
+    cost is zero (alpha = kappa = 0, lam sigma = 0) every schedule is one; the
+    even one, the limit alpha -> 0, is returned.
     """
+    check_discrete_nash(game, params)
     P, R, M = cost_matrices(game, params)
+    scale, safe = _scale(game, params, P, R, M)
     n_steps = game.n_steps
-    H = _own_hessian(game, params, P, M, params.lam[k])
+    H = _own_hessian(game, params, P, M, params.lam[k]) / safe
     others = v.sum(0) - v[k]
     kkt = jnp.block([[H, jnp.ones((n_steps, 1))], [jnp.ones((1, n_steps)), jnp.zeros((1, 1))]])
-    rhs = jnp.concatenate([-R @ others, params.q0[k : k + 1]])
-    return jnp.linalg.solve(kkt, rhs)[:n_steps]
+    rhs = jnp.concatenate([-(R / safe) @ others, params.q0[k : k + 1]])
+    out = jnp.linalg.solve(kkt, rhs)[:n_steps]
+    return jnp.where(scale > 0, out, params.q0[k] / n_steps)
 
 
 def nash_discrete(game: ExecutionGame, params: ExecutionParams) -> jax.Array:
     """The Nash equilibrium [n, N] of the discrete game for the game's timing.
 
     Every agent's first-order condition (own Hessian, the others' volume through R,
-    a multiplier for its inventory constraint) stacked into one linear system.
+    a multiplier for its inventory constraint) stacked into one linear system,
+    with every cost divided by the largest (which leaves the equilibrium as it
+    is). It exists when alpha exceeds `discrete_nash_alpha_min` (else
+    `check_discrete_nash` raises InputError); when every cost is zero (alpha =
+    kappa = 0, lam sigma = 0) every profile is one and TWAP, the limit
+    alpha -> 0, is returned.
     """
+    check_discrete_nash(game, params)
     P, R, M = cost_matrices(game, params)
+    scale, safe = _scale(game, params, P, R, M)
     n, n_steps = game.n_agents, game.n_steps
     size = n * (n_steps + 1)
     rows = []
     for k in range(n):
         blocks = [
-            _own_hessian(game, params, P, M, params.lam[k]) if j == k else R for j in range(n)
+            _own_hessian(game, params, P, M, params.lam[k]) / safe if j == k else R / safe
+            for j in range(n)
         ]
         mult = jnp.zeros((n_steps, n)).at[:, k].set(1.0)
         rows.append(jnp.concatenate(blocks + [mult], axis=1))
@@ -143,23 +233,44 @@ def nash_discrete(game: ExecutionGame, params: ExecutionParams) -> jax.Array:
     kkt = jnp.concatenate(rows, axis=0)
     rhs = jnp.concatenate([jnp.zeros(n * n_steps), params.q0])
     assert kkt.shape == (size, size)
-    return jnp.linalg.solve(kkt, rhs)[: n * n_steps].reshape(n, n_steps)
+    out = jnp.linalg.solve(kkt, rhs)[: n * n_steps].reshape(n, n_steps)
+    return jnp.where(scale > 0, out, twap(game, params))
 
 
 def _two_point_mode(a, b, c, y0, t, horizon):
-    """Solution of a y'' + b y' - c y = 0, y(0) = y0, y(T) = 0, at times t.
+    """Solution of a y'' + b y' - c y = 0, y(0) = y0, y(T) = 0, at times t (a, c >= 0).
 
-    y = y0 exp(-b t / 2a) sinh((T - t) w) / sinh(T w), w = sqrt(b^2 + 4ac) / 2a;
-    the ratio tends to (T - t) / T as w -> 0.
+    y = y0 exp(-b t / 2a) sinh((T - t) w) / sinh(T w), w = sqrt(b^2 + 4ac) / 2a,
+    written as y0 exp(-s t) (1 - exp(-2 w (T - t))) / (1 - exp(-2 w T)) with
+    s = b / 2a + w = (b + sqrt(b^2 + 4ac)) / 2a = 2c / (sqrt(b^2 + 4ac) - b):
+    no factor overflows, however small a is. The ratio tends to (T - t) / T as
+    w -> 0. At a = 0 this is the limit a -> 0+: with b > 0, or b = 0 < c, the
+    inventory goes at once (s = w = inf); with b < 0 it decays at the rate
+    s = c / |b| and the rest goes at T (w = inf); with b = c = 0 it falls
+    linearly (w = s = 0).
     """
-    w = jnp.sqrt(b**2 + 4 * a * c) / (2 * a)
-    wt = w * horizon
-    small = wt < 1e-6
-    safe_w = jnp.where(small, 1.0, w)
-    ratio = jnp.where(
-        small, (horizon - t) / horizon, jnp.sinh((horizon - t) * safe_w) / jnp.sinh(horizon * safe_w)
+    root = jnp.sqrt(b**2 + 4.0 * a * c)
+    pos = a > 0
+    safe_a = jnp.where(pos, a, 1.0)
+    inf = jnp.asarray(jnp.inf, root.dtype)
+    w = jnp.where(pos, root / (2.0 * safe_a), jnp.where(root > 0, inf, 0.0))
+    s = jnp.where(
+        b < 0,
+        2.0 * c / jnp.where(b < 0, root - b, 1.0),
+        jnp.where(pos, (b + root) / (2.0 * safe_a), jnp.where((b > 0) | (c > 0), inf, 0.0)),
     )
-    return y0 * jnp.exp(-b * t / (2 * a)) * ratio
+    left = horizon - t
+    # below sqrt(tiny) the linear limit is exact to rounding, and 2 w (T - t) cannot underflow
+    linear = w * horizon < jnp.sqrt(jnp.finfo(root.dtype).tiny)
+    safe_w = jnp.where(linear, 1.0, w)
+    ratio = jnp.where(
+        linear,
+        left / horizon,
+        jnp.expm1(-2.0 * safe_w * jnp.where(left > 0, left, 1.0)) / jnp.expm1(-2.0 * safe_w * horizon),
+    )
+    ratio = jnp.where(left > 0, ratio, 0.0)
+    decay = jnp.where(t > 0, jnp.exp(-s * jnp.where(t > 0, t, 1.0)), 1.0)
+    return y0 * decay * ratio
 
 
 def nash_continuous(
@@ -173,10 +284,16 @@ def nash_continuous(
     these are Eq. (8)'s Sigma and Delta. c = 2 lam sigma^2 for E + lam Var
     ("eq3", the paper's Eq. 3 and our discrete Nash) or lam sigma^2 as Eq. (8)
     is printed ("eq8").
+
+    alpha = 0 gives the limit alpha -> 0+ (`_two_point_mode`): with kappa > 0
+    and n > 1 the agents sell their mean inventory at once, and the differences
+    q_k - q_l decay at the rate c / kappa until T; without kappa, the risk-averse
+    sell at once and the risk-neutral evenly.
     """
     check_choice("lam_convention", lam_convention, LAM_CONVENTIONS)
     lam = jnp.asarray(params.lam)
-    if not bool(jnp.all(lam == lam[0])):
+    # checked on concrete params; traced ones (under jit) take lam[0]
+    if _is_concrete(lam) and not bool(jnp.all(lam == lam[0])):
         raise InputError(f"lam = {lam.tolist()}: Eq. (7)-(8) need one lam common to all agents")
     n = game.n_agents
     c = (2.0 if lam_convention == "eq3" else 1.0) * lam[0] * params.sigma**2
@@ -245,7 +362,9 @@ def _minimise_weighted(game, params, weight, start, n_iter):
     def project(v):
         return jax.vmap(project_capped_simplex)(v, q0, q0)
 
-    step = 1.0 / jnp.max(jnp.abs(jnp.linalg.eigvalsh(_weighted_hessian(game, params, weight))))
+    # L = 0 (alpha = kappa = 0): every schedule costs nothing and the start stays.
+    lipschitz = jnp.max(jnp.abs(jnp.linalg.eigvalsh(_weighted_hessian(game, params, weight))))
+    step = jnp.where(lipschitz > 0, 1.0 / jnp.where(lipschitz > 0, lipschitz, 1.0), 0.0)
     grad = jax.grad(objective)
 
     def body(_, carry):

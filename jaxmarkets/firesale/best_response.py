@@ -84,7 +84,14 @@ def _pick(yc, u, ok):
 
 
 def _quadratic_roots(c0, c1, c2):
-    """Real roots of c2 y^2 + c1 y + c0 (NaN where none), cancellation-free."""
+    """Real roots of c2 y^2 + c1 y + c0 (NaN where none), cancellation-free.
+
+    The coefficients are first divided by the largest of them (the roots stay
+    as they are), so c1^2 cannot overflow, in float32 least of all.
+    """
+    scale = jnp.maximum(jnp.maximum(jnp.abs(c0), jnp.abs(c1)), jnp.abs(c2))
+    scale = jnp.where((scale > 0) & jnp.isfinite(scale), scale, 1.0)
+    c0, c1, c2 = c0 / scale, c1 / scale, c2 / scale
     tiny = 1e-300 if c0.dtype == jnp.float64 else 1e-30
     disc = c1 * c1 - 4.0 * c2 * c0
     sq = jnp.sqrt(jnp.where(disc >= 0, disc, jnp.nan))

@@ -15,6 +15,9 @@ impact p_j = (1 - shock) p0_j exp(-c (1 - z_j)); a bank fails when its equity
 a^I - l + sum_j x_ij p_j is negative and then liquidates its whole portfolio;
 there is no leverage targeting.
 
+Ranges: shock in [0, 1) (prices scale by 1 - shock), impact_c >= 0; the study
+checks both before compiling (these functions are jitted and vmapped).
+
 Outputs: the share of the assets sold (1 - sum_j z_j / sum_j z_j(1)), the share of
 banks failed, and the number of rounds.
 """
@@ -27,6 +30,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from jaxmarkets.core import check_range
 from jaxmarkets.firesale.game import FireSaleParams, unsold
 
 
@@ -92,7 +96,10 @@ def caccioli(params: FireSaleParams, shock, impact_c=1.0, max_rounds: int = 10_0
 
 def with_leverage(params: FireSaleParams, leverage) -> FireSaleParams:
     """The same instance with liabilities set so every bank starts at leverage
-    a_i / e_i = `leverage` at y = 1 (Caccioli et al.'s leverage axis)."""
+    a_i / e_i = `leverage` at y = 1 (Caccioli et al.'s leverage axis); leverage
+    >= 1 (below it the liabilities would be negative; checked when concrete)."""
+    if not isinstance(leverage, jax.core.Tracer):
+        check_range("leverage", leverage, 1.0)
     a1 = params.illiquid + (params.holdings * params.prices0[..., None, :]).sum(-1)
     leverage = jnp.asarray(leverage, a1.dtype)
     return params.replace(liabilities=a1 * (1.0 - 1.0 / leverage[..., None]))

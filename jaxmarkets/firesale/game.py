@@ -34,11 +34,43 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from jaxmarkets.core import InputError, Box, Environment, StepResult, check_choice, check_int, check_range
+from jaxmarkets.core import Box, Environment, InputError, ParamRange, StepResult, _fmt, check_choice, check_int
 
 IMPACTS = ("linear", "power", "piecewise_linear")
 FEAS_RTOL = 256  # in machine epsilons of the params' dtype
 COL_TOL = 1e-6  # column sums above 1 by float32 rounding of the entries are accepted
+
+# The documented range of every params field (README and docs/firesale.md),
+# checked by `validate_params` (with the structural rules: column sums of at
+# most 1, increasing knots and levels) and drawn from by the property tests.
+# The upper bounds are not the paper's: amounts of money up to 1e15 and a
+# leverage cap up to 1e6 keep every sum and every product lambda e of the best
+# responses and of the float32 observations finite (a cap of 1e6 already
+# allows equity of a millionth of the assets, no constraint in practice).
+MAX_AMOUNT = 1e15
+MAX_LEVERAGE_CAP = 1e6
+_COMMON_RANGES = (
+    ParamRange("holdings", 0.0, 1.0, why="shares of each asset's supply"),
+    ParamRange("illiquid", 0.0, MAX_AMOUNT, why="float32 range of sums and of lambda e"),
+    ParamRange("liabilities", 0.0, MAX_AMOUNT, why="float32 range of sums and of lambda e"),
+    ParamRange("prices0", 0.0, MAX_AMOUNT, low_open=True, why="float32 range of sums and of lambda e"),
+    ParamRange("leverage_cap", 1.0, MAX_LEVERAGE_CAP, low_open=True, why="float32 range of lambda e"),
+    ParamRange("alpha", 0.0, 1.0, why="the share of the price impact a seller bears"),
+)
+_IMPACT_RANGES = {
+    "linear": (),
+    "power": (ParamRange("exponent", 0.0, low_open=True, why="an increasing price"),),
+    "piecewise_linear": (
+        ParamRange("knots", 0.0, 1.0, low_open=True, high_open=True, why="inside the unsold amounts (0, 1)"),
+        ParamRange("levels", 0.0, 1.0, low_open=True, high_open=True, why="inside the price fractions (0, 1)"),
+    ),
+}
+
+
+def param_ranges(impact: str) -> tuple[ParamRange, ...]:
+    """The documented ranges of the params fields that `impact` reads."""
+    check_choice("impact", impact, IMPACTS)
+    return _COMMON_RANGES + _IMPACT_RANGES[impact]
 
 
 @struct.dataclass
@@ -110,7 +142,10 @@ def piece_coefficients(impact: str, z, params: FireSaleParams):
     rows = jnp.arange(m)
     x0, x1 = xs[rows, idx], xs[rows, idx + 1]
     f0, f1 = fs[rows, idx], fs[rows, idx + 1]
-    d = (f1 - f0) / (x1 - x0)
+    # a piece of zero width (a knot at 0 or at the next knot after compiled code
+    # flushes a subnormal to zero) contains no z: any slope will do
+    wide = x1 > x0
+    d = jnp.where(wide, (f1 - f0) / jnp.where(wide, x1 - x0, 1.0), 0.0)
     return f0 - d * x0, d
 
 
@@ -170,9 +205,16 @@ def make_params(
     knots=None,
     levels=None,
     dtype=None,
+    host: bool = False,
 ) -> FireSaleParams:
-    """Params from plain arrays; exponent/knots/levels broadcast per asset."""
-    f = lambda v: jnp.asarray(np.asarray(v, np.float64), dtype)  # noqa: E731
+    """Params from plain arrays; exponent/knots/levels broadcast per asset.
+
+    `host`: NumPy float64 leaves, to validate a user's numbers before they are
+    cast to the device dtype (where 1e300 would become inf in float32)."""
+    if host:
+        f = lambda v: np.array(v, np.float64)  # noqa: E731
+    else:
+        f = lambda v: jnp.asarray(np.asarray(v, np.float64), dtype)  # noqa: E731
     x = f(holdings)
     if x.ndim != 2:
         raise InputError(f"holdings has shape {x.shape}; expected (N, M)")
@@ -239,6 +281,9 @@ class FireSaleGame(Environment):
 
     def validate(self, params: FireSaleParams) -> None:
         validate_params(params, self.impact, n_agents=self.n_agents, n_assets=self.n_assets, n_knots=self.n_knots)
+
+    def param_ranges(self) -> tuple[ParamRange, ...]:
+        return param_ranges(self.impact)
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, params) -> Box:
@@ -326,7 +371,8 @@ def validate_params(
             raise InputError(f"{name} has shape {got}; expected {batch + (m, k)}")
     if n_knots is not None and impact == "piecewise_linear" and k != n_knots:
         raise InputError(f"knots has {k} tipping points per asset; expected n_knots = {n_knots}")
-    check_range("holdings", x, 0.0, 1.0)
+    ranges = {r.field: r for r in param_ranges(impact)}
+    ranges["holdings"].check(x)
     col = x.sum(-2)
     if np.any(col > 1.0 + COL_TOL):
         j = int(np.argwhere(col > 1.0 + COL_TOL)[0][-1])
@@ -334,19 +380,14 @@ def validate_params(
             f"holdings column {j} sums to {float(col.reshape(-1, m)[:, j].max()):g}; "
             "each asset's holdings must sum to at most 1"
         )
-    check_range("illiquid", params.illiquid, 0.0)
-    check_range("liabilities", params.liabilities, 0.0)
-    check_range("prices0", params.prices0, 0.0, low_open=True)
-    check_range("leverage_cap", params.leverage_cap, 1.0, low_open=True)
-    check_range("alpha", params.alpha, 0.0, 1.0)
-    if impact == "power":
-        check_range("exponent", params.exponent, 0.0, low_open=True)
+    for name, r in ranges.items():
+        if name != "holdings":
+            r.check(getattr(params, name))
     if impact == "piecewise_linear":
         for name in ("knots", "levels"):
             v = np.asarray(getattr(params, name), np.float64)
-            check_range(name, v, 0.0, 1.0, low_open=True, high_open=True)
             if k > 1 and np.any(np.diff(v, axis=-1) <= 0):
                 raise InputError(
-                    f"{name} = {np.array2string(v, precision=6)} must be strictly increasing "
+                    f"{name} = {_fmt(v)} must be strictly increasing "
                     "along each asset: the price function must be increasing"
                 )

@@ -3,10 +3,10 @@
 Schema (one JSON object):
 
     holdings      N x M list of lists, entries in [0, 1], each column sum <= 1
-    illiquid      N numbers >= 0          (a^I)
-    liabilities   N numbers >= 0          (l)
-    prices0       M numbers > 0           (p0)
-    leverage_cap  number > 1              (lambda)
+    illiquid      N numbers in [0, 1e15]  (a^I)
+    liabilities   N numbers in [0, 1e15]  (l)
+    prices0       M numbers in (0, 1e15]  (p0)
+    leverage_cap  number in (1, 1e6]      (lambda)
     alpha         number in [0, 1]        (implementation shortfall; default 1)
     impact        {"kind": "linear"}
                   {"kind": "power", "exponent": k or [k_1..k_M]}       (k > 0)
@@ -31,11 +31,31 @@ REQUIRED = ("holdings", "illiquid", "liabilities", "prices0", "leverage_cap")
 OPTIONAL = ("alpha", "impact")
 
 
+def _numbers(name, value):
+    """A JSON number or (nested, rectangular) list of numbers as float64; an error
+    names the field, and the entry, that is not a number or a ragged list."""
+
+    def walk(label, v):
+        if isinstance(v, bool) or not isinstance(v, (int, float, list)):
+            raise InputError(f"{label} = {v!r} is not a number")
+        if isinstance(v, list):
+            rows = [walk(f"{label}[{i}]", x) for i, x in enumerate(v)]
+            shapes = {np.shape(r) for r in rows}
+            if len(shapes) > 1:
+                raise InputError(
+                    f"{name} = {value!r} is ragged: its lists must all have the same length"
+                )
+            return np.array(rows, dtype=np.float64).reshape(len(rows), *(shapes.pop() if rows else ()))
+        try:
+            return np.float64(v)
+        except OverflowError:  # an integer beyond float64: out of every range
+            return np.float64(np.inf if v > 0 else -np.inf)
+
+    return np.asarray(walk(name, value), dtype=np.float64)
+
+
 def _array(name, value, ndim):
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise InputError(f"{name} = {value!r} is not {'a number' if ndim == 0 else 'an array of numbers'}") from None
+    arr = _numbers(name, value)
     if arr.ndim != ndim:
         kind = {0: "a number", 1: "a list of numbers", 2: "a list of lists of numbers"}[ndim]
         raise InputError(f"{name} has shape {arr.shape}; expected {kind}")
@@ -79,15 +99,15 @@ def instance_from_dict(data) -> tuple[FireSaleGame, FireSaleParams]:
     if kind == "power":
         if "exponent" not in impact:
             raise InputError("impact.exponent is missing (power impact: p = p0 z ** exponent)")
-        exponent = np.asarray(impact["exponent"], dtype=np.float64)
+        exponent = _numbers("impact.exponent", impact["exponent"])
         if exponent.ndim > 1 or (exponent.ndim == 1 and exponent.shape[0] != m):
             raise InputError(f"impact.exponent has shape {exponent.shape}; expected a number or M = {m} numbers")
     if kind == "piecewise_linear":
         for key in ("knots", "levels"):
             if key not in impact:
                 raise InputError(f"impact.{key} is missing (piecewise_linear impact)")
-        knots = np.asarray(impact["knots"], dtype=np.float64)
-        levels = np.asarray(impact["levels"], dtype=np.float64)
+        knots = _numbers("impact.knots", impact["knots"])
+        levels = _numbers("impact.levels", impact["levels"])
         for key, arr in (("knots", knots), ("levels", levels)):
             if arr.ndim not in (1, 2) or (arr.ndim == 2 and arr.shape[0] != m):
                 raise InputError(f"impact.{key} has shape {arr.shape}; expected K numbers or M = {m} lists of K")
@@ -97,7 +117,17 @@ def instance_from_dict(data) -> tuple[FireSaleGame, FireSaleParams]:
             )
         if knots.shape[-1] == 0:
             raise InputError("impact.knots is empty; use {\"kind\": \"linear\"} for no tipping points")
+    # validated as float64 on the host, before the cast to the device dtype, and
+    # after it (float32 may round a valid number out of its range: 1 + 1e-12 to 1)
+    host = make_params(x, aI, li, p0, lam, alpha, exponent=exponent, knots=knots, levels=levels, host=True)
+    _validate_naming_impact(host, kind)
     params = make_params(x, aI, li, p0, lam, alpha, exponent=exponent, knots=knots, levels=levels)
+    _validate_naming_impact(params, kind)
+    k = 0 if knots is None else knots.shape[-1]
+    return FireSaleGame(n_agents=n, n_assets=m, impact=kind, n_knots=k), params
+
+
+def _validate_naming_impact(params, kind) -> None:
     try:
         validate_params(params, kind)
     except ValueError as err:
@@ -105,8 +135,6 @@ def instance_from_dict(data) -> tuple[FireSaleGame, FireSaleParams]:
         if msg.startswith(("exponent", "knots", "levels")):
             msg = "impact." + msg
         raise InputError(msg) from None
-    k = 0 if knots is None else knots.shape[-1]
-    return FireSaleGame(n_agents=n, n_assets=m, impact=kind, n_knots=k), params
 
 
 def load_instance(path) -> tuple[FireSaleGame, FireSaleParams]:
