@@ -194,6 +194,8 @@ def with_overrides(params, overrides: Mapping[str, Any]):
     updates = {}
     for name, value in overrides.items():
         old = np.asarray(getattr(params, name))
+        if isinstance(value, bool) or (isinstance(value, list) and any(isinstance(v, bool) for v in value)):
+            raise InputError(f"{name} = {value!r} is not a number")
         try:
             new = np.asarray(value, dtype=np.float64)
         except (TypeError, ValueError):

@@ -29,6 +29,7 @@ def _instance(tmp_path, **impact):
     (["reproduce", "firesale", "--seed", "-1"], "--seed = -1"),
     (["reproduce", "execution", "--resume", "--force"], "--resume and --force"),
     (["results", "/nonexistent/dir"], "not a results directory"),
+    (["theory", "execution", "--set", "alpha=1e308"], "alpha = 1e+308 is outside the allowed range"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, capsys, argv, words):
     assert main(argv) == 2
@@ -56,3 +57,14 @@ def test_an_internal_error_is_not_reported_as_bad_input(monkeypatch):
     monkeypatch.setattr(theory_command, "theory_report", broken)
     with pytest.raises(ValueError, match="internal"):
         main(["theory", "execution"])
+
+
+def test_a_sweep_point_without_a_discrete_nash_is_refused_before_anything_is_solved(tmp_path, capsys):
+    out = tmp_path / "never"
+    argv = ["sweep", "execution", "--set", "alpha=0.002,0", "--config", "train_iterations=50",
+            "--config", "test_iterations=50", "--config", "chunk=50", "--out", str(out)]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "alpha = 0 is outside" in err and err.count("\n") == 1 and not out.exists()
+    assert main(["theory", "execution", "--set", "alpha=true"]) == 2
+    assert "alpha = True is not a number" in capsys.readouterr().err

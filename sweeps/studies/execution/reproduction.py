@@ -14,6 +14,7 @@ import numpy as np
 
 from agents.dqn import DQNConfig, DQNHparams
 from jaxmarkets.core import InputError
+from jaxmarkets.execution import theory
 from jaxmarkets.execution.game import ExecutionGame, ExecutionParams
 from sweeps import engine
 from sweeps.engine.checkpoint import atomic_savez
@@ -78,6 +79,7 @@ class StudyConfig:
             raise InputError("sigmas is empty")
         for s in self.sigmas:
             self.game().validate(self.game_params(s))
+            theory.check_discrete_nash(self.game(), self.game_params(s))  # Figures need Nash
         self.dqn().validate(2)
 
     def game(self) -> ExecutionGame:

@@ -76,14 +76,18 @@ def setup(grid: Grid, seeds: list[int], config: SweepConfig) -> Setup:
 
     points = grid.points()
     base_hp = learner.default_hparams()
-    adapter_params, hparams = [], []
+    hparams = []
     with jax.enable_x64(False):
-        for point in points:
+        game_params = []
+        for point in points:  # every point validated before any is solved
             p = with_overrides(game.default_params(), {k: v for k, v in point.items() if k in param_fields})
-            adapter_params.append(adapter.make_params(p))  # validates, and solves the Nash schedule
+            game.validate(p)
+            theory.check_discrete_nash(game, p)
+            game_params.append(p)
             hp = with_overrides(base_hp, {k: v for k, v in point.items() if k in hparam_fields})
             validate_hparams(hp)
             hparams.append(hp)
+        adapter_params = [adapter.make_params(p) for p in game_params]  # solves each Nash schedule
     n_seeds = len(seeds)
     repeat = lambda tree: jax.tree.map(lambda x: jnp.repeat(x, n_seeds, axis=0), tree)  # noqa: E731
     keys = jnp.concatenate([jax.vmap(jax.random.key)(jnp.asarray(seeds))] * len(points))

@@ -50,26 +50,37 @@ def build_game(assignments: list[str], timing: str) -> tuple[ExecutionGame, Exec
 def theory_report(game: ExecutionGame, params: ExecutionParams, lam_convention="eq3", points=41) -> dict:
     from jaxmarkets.execution import theory as th
 
-    v_nash = th.nash_discrete(game, params)
+    # Where the discrete game has no equilibrium (round trips gain without
+    # bound when alpha <= kappa tau / 2 and nothing is risky), its entries are
+    # null and `nash_discrete_error` says why; everything else is still reported.
+    try:
+        th.check_discrete_nash(game, params)
+        v_nash, nash_error = th.nash_discrete(game, params), None
+    except InputError as err:
+        v_nash, nash_error = None, str(err)
     q_cont = th.nash_continuous(game, params, lam_convention)
     v_cont = th.sells_from_inventory(q_cont)
     v_twap = th.twap(game, params)
     as_list = lambda x: np.asarray(x).tolist()  # noqa: E731
+    schedules = [("twap", v_twap), ("nash_discrete", v_nash), ("nash_continuous", v_cont)]
     report = {
         "game": dataclasses.asdict(game),
         "params": params_to_dict(params),
         "nash_continuous": {"q": as_list(q_cont), "lam_convention": lam_convention},
-        "nash_discrete": {"v": as_list(v_nash), "q": as_list(th.inventory_from_sells(params.q0, v_nash))},
+        "nash_discrete": None if v_nash is None else {
+            "v": as_list(v_nash), "q": as_list(th.inventory_from_sells(params.q0, v_nash))},
         "expected_is": {
-            name: as_list(th.expected_is(game, params, v))
-            for name, v in [("twap", v_twap), ("nash_discrete", v_nash), ("nash_continuous", v_cont)]
+            name: None if v is None else as_list(th.expected_is(game, params, v)) for name, v in schedules
         },
         "std_is": {
-            name: as_list(np.sqrt(th.variance_is(game, params, v) + th.order_variance_is(game, params, v)))
-            for name, v in [("twap", v_twap), ("nash_discrete", v_nash), ("nash_continuous", v_cont)]
+            name: None if v is None else
+            as_list(np.sqrt(th.variance_is(game, params, v) + th.order_variance_is(game, params, v)))
+            for name, v in schedules
         },
         "pareto_front": None,
     }
+    if nash_error:
+        report["nash_discrete_error"] = nash_error
     if game.n_agents == 2:
         front, _ = th.pareto_front(game, params, points)
         report["pareto_front"] = as_list(front)
@@ -85,13 +96,18 @@ def _table(report: dict) -> str:
         "sells per step (agent: v_1 ... v_N)",
     ]
     fmt = lambda row: " ".join(f"{x:8.3f}" for x in row)  # noqa: E731
-    for k, row in enumerate(report["nash_discrete"]["v"]):
-        lines.append(f"  nash discrete    {k + 1}: {fmt(row)}")
+    if report["nash_discrete"] is None:
+        lines.append(f"  nash discrete: none ({report['nash_discrete_error']})")
+    else:
+        for k, row in enumerate(report["nash_discrete"]["v"]):
+            lines.append(f"  nash discrete    {k + 1}: {fmt(row)}")
     q = np.asarray(report["nash_continuous"]["q"])
     for k, row in enumerate(q[:, :-1] - q[:, 1:]):
         lines.append(f"  nash continuous  {k + 1}: {fmt(row)}")
     lines += ["", "expected IS (std) per agent"]
     for name, values in report["expected_is"].items():
+        if values is None:
+            continue
         stds = report["std_is"][name]
         lines.append(f"  {name:16s} " + "  ".join(f"{m:10.4f} ({s:.4f})" for m, s in zip(values, stds)))
     if report["pareto_front"] is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 
 import numpy as np
 
@@ -26,14 +25,8 @@ def add_parser(subparsers, name: str) -> None:
     p.set_defaults(func=run)
 
 
-def _num(v):
-    """JSON-safe float: -inf utility / undefined leverage become null."""
-    v = float(v)
-    return v if math.isfinite(v) else None
-
-
-def _nums(arr):
-    return [_num(v) for v in np.asarray(arr).ravel()]
+def _flat(arr):
+    return np.asarray(arr, np.float64).ravel().tolist()  # non-finite entries: null in --json
 
 
 def theory_report(game, params, tol: float = 1e-5, max_steps: int = 100_000) -> dict:
@@ -53,14 +46,14 @@ def theory_report(game, params, tol: float = 1e-5, max_steps: int = 100_000) -> 
         # Theorem 2: from y = 1 best responses decrease to the point-wise maximal
         # equilibrium when alpha = 1 or impact is convex.
         "theorem2_applies": bool(alpha == 1.0 or convex),
-        "maximal_equilibrium": _nums(eq.y),
+        "maximal_equilibrium": _flat(eq.y),
         "maximal_equilibrium_converged": bool(eq.converged),
         "maximal_equilibrium_steps": int(eq.steps),
         "epsilon_equilibrium_1e-6": bool(epsilon_equilibrium(impact, params, eq.y, 1e-6).ok),
-        "utilities": _nums(prof.utility),
-        "equity": _nums(prof.equity),
-        "leverage": _nums(prof.leverage),
-        "social_welfare": _num(np.sum(np.asarray(prof.utility))),
+        "utilities": _flat(prof.utility),
+        "equity": _flat(prof.equity),
+        "leverage": _flat(prof.leverage),
+        "social_welfare": float(np.sum(np.asarray(prof.utility))),
         "dynamics": {},
         "tol": tol,
         "step_counting": "a step is one simultaneous update of all agents; steps counts the steps "
@@ -72,7 +65,7 @@ def theory_report(game, params, tol: float = 1e-5, max_steps: int = 100_000) -> 
             "steps": int(r.steps),
             "converged": bool(r.converged),
             "cycle_period": int(r.cycle_period),
-            "y": _nums(r.y),
+            "y": _flat(r.y),
         }
     return report
 
@@ -90,8 +83,8 @@ def _table(r: dict) -> str:
         f"converged: {r['maximal_equilibrium_converged']} in {r['maximal_equilibrium_steps']} steps)",
         f"  y          {_fmt(r['maximal_equilibrium'])}",
         f"  utility    {_fmt(r['utilities'])}",
-        f"  leverage   {_fmt([v if v is not None else float('inf') for v in r['leverage']])}",
-        f"  social welfare {r['social_welfare'] if r['social_welfare'] is not None else '-inf'}",
+        f"  leverage   {_fmt(r['leverage'])}",
+        f"  social welfare {r['social_welfare']:g}",
         f"  epsilon-equilibrium (Definition 1, eps = 1e-6): {r['epsilon_equilibrium_1e-6']}",
         f"dynamics from y = 1 (tol {r['tol']:g}; {r['step_counting']})",
     ]
