@@ -53,5 +53,10 @@ STUDIES: dict[str, Study] = {
             reproduce="sweeps.studies.firesale.reproduce_command",
             benches=(("firesale", "sweeps.studies.firesale.bench"),),
         ),
+        Study(
+            "liquidity", "liquidity", "002",
+            "market makers' liquidity game: equilibria, the Bayesian game, learning in repeated play",
+            theory="sweeps.studies.liquidity.theory_command",
+        ),
     )
 }
