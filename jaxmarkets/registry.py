@@ -50,8 +50,9 @@ GAMES: dict[str, GameEntry] = {
         GameEntry(
             "liquidity", "jaxmarkets.liquidity.game:LiquidityGame", "002",
             "market makers offloading bond parcels to each other, types large / small",
-            ({"n_makers": 3, "n_rounds": 4},
-             {"n_makers": 2, "n_actions": 3, "model": "sizes", "form": "stackelberg", "n_rounds": 2}),
+            # one example, the longer code path (two steps a round, sizes); the
+            # default printed simultaneous game is tested in test_liquidity_game.py
+            ({"n_makers": 3, "n_actions": 3, "model": "sizes", "form": "stackelberg", "n_rounds": 2},),
             horizon=4, vary="scale",
         ),
     )

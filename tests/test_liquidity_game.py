@@ -40,11 +40,13 @@ def test_roles_and_types_are_drawn_as_stated():
 def test_a_round_pays_the_printed_matrix():
     env = LiquidityGame(n_makers=3, n_rounds=3)
     params = env.make_params(prior=1.0)  # all large: the "a type" matrix
-    obs, state = env.reset(jax.random.key(2), params)
+    # jitted: one compile each instead of many eager ops
+    reset, step = jax.jit(env.reset), jax.jit(env.step)
+    obs, state = reset(jax.random.key(2), params)
     i, j = int(state.initiator), int(state.responder)
     assert obs[i, 1] == 1.0 and obs[j, 2] == 1.0 and np.all(np.asarray(obs[:, 0]) == 1.0)
     actions = jnp.zeros(3).at[i].set(0.5).at[j].set(1.7)  # initiator low, responder high
-    out = env.step(jax.random.key(3), state, actions, params)
+    out = step(jax.random.key(3), state, actions, params)
     expected = np.zeros(3)
     expected[i] = expected[j] = 6.0  # (low, high) against a large responder: (6, 6)
     np.testing.assert_array_equal(np.asarray(out.rewards), expected)
@@ -54,15 +56,16 @@ def test_a_round_pays_the_printed_matrix():
 def test_stackelberg_round_is_commit_then_respond():
     env = LiquidityGame(n_makers=2, n_rounds=1, form="stackelberg")
     params = env.make_params(prior=0.0)  # all small: "b type" for the responder
-    _, state = env.reset(jax.random.key(4), params)
+    reset, step = jax.jit(env.reset), jax.jit(env.step)
+    _, state = reset(jax.random.key(4), params)
     i, j = int(state.initiator), int(state.responder)
     commit = jnp.zeros(2).at[i].set(0.2)  # initiator commits to low
-    out = env.step(jax.random.key(5), state, commit, params)
+    out = step(jax.random.key(5), state, commit, params)
     assert float(out.rewards.sum()) == 0.0 and int(out.state.committed) == 0
     assert np.all(np.asarray(out.obs[:, 3]) == 1.0) and not bool(out.done)
     # the initiator's action at the second step is ignored: the commitment holds
     respond = jnp.zeros(2).at[i].set(1.9).at[j].set(1.9)
-    out2 = env.step(jax.random.key(6), out.state, respond, params)
+    out2 = step(jax.random.key(6), out.state, respond, params)
     r = np.asarray(out2.rewards)
     assert r[i] == 5.0 and r[j] == 4.0 and bool(out2.done)  # (low, high) vs small: (5, 4)
     assert int(out2.state.committed) == -1

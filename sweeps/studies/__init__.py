@@ -57,6 +57,8 @@ STUDIES: dict[str, Study] = {
             "liquidity", "liquidity", "002",
             "market makers' liquidity game: equilibria, the Bayesian game, learning in repeated play",
             theory="sweeps.studies.liquidity.theory_command",
+            reproduce="sweeps.studies.liquidity.reproduce_command",
+            benches=(("liquidity", "sweeps.studies.liquidity.bench"),),
         ),
     )
 }
