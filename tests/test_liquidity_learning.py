@@ -6,6 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from jaxmarkets.core import InputError
 from jaxmarkets.equilibria import Bimatrix, nash_conv
 from jaxmarkets.liquidity.game import LiquidityGame
 from jaxmarkets.liquidity.learning import RepeatedPlay, batched_run, default_hparams
@@ -27,6 +28,7 @@ def test_time_average_exploitability_falls_below_a_bound(learner, bound):
     seeds = 16
     params = _batch(game.make_params(prior=1.0), seeds)
     hparams = _batch(default_hparams(), seeds)
+    play.check(params, hparams)
     state, rec = batched_run(play, optimize=False)(jax.random.split(jax.random.key(0), seeds), params, hparams)
     nc = np.asarray(rec.nash_conv_average)
     assert np.all(nc[:, -1] < bound), nc[:, -1]
@@ -35,6 +37,14 @@ def test_time_average_exploitability_falls_below_a_bound(learner, bound):
     # every round traded something and was counted once per role
     assert np.all(np.asarray(state.rounds) == 1000)
     np.testing.assert_allclose(np.asarray(state.rounds_in_role).sum(axis=1), 1000.0)
+
+
+def test_roth_erev_refuses_negative_payoffs():
+    game = LiquidityGame()
+    params = game.make_params(payoffs=-game.default_params().payoffs)
+    with pytest.raises(InputError, match="negative entry"):
+        RepeatedPlay(game, "roth_erev").check(params, default_hparams())
+    RepeatedPlay(game, "regret_matching").check(params, default_hparams())
 
 
 def test_population_nash_conv_is_the_mean_of_the_two_stage_games():

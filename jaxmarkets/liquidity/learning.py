@@ -50,9 +50,10 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from flax import struct
 
-from jaxmarkets.core import check_choice, check_int, check_range
+from jaxmarkets.core import InputError, check_choice, check_int, check_range
 from jaxmarkets.liquidity.game import LiquidityGame, LiquidityParams, draw_types, pair_payoffs, roles_from_uniforms
 from jaxmarkets.liquidity.population import population_nash_conv
 
@@ -118,6 +119,16 @@ class RepeatedPlay:
     def __post_init__(self):
         check_choice("learner", self.learner, LEARNERS)
         check_int("record_every", self.record_every, 1, self.game.n_rounds)
+
+    def check(self, params: LiquidityParams, hparams: LearnerHparams) -> None:
+        """Plain-Python validation before compiling: the game's params, the
+        hparams, and non-negative payoffs for Roth-Erev (its propensities are
+        sums of payoffs and must stay positive)."""
+        self.game.validate(params)
+        validate_hparams(hparams)
+        if self.learner == "roth_erev" and float(np.min(np.asarray(params.payoffs))) < 0:
+            raise InputError("payoffs has a negative entry; Roth-Erev reinforces with payoffs, "
+                             "which must lie in [0, inf)")
 
     @property
     def contexts(self) -> int:

@@ -51,6 +51,7 @@ def bench_repeated_play(learner: str, seeds: int, makers: int, rounds: int, form
     play = RepeatedPlay(game, learner, record_every=max(1, rounds // 10))
     params = jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds,) + jnp.shape(x)), game.default_params())
     hparams = jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds,)), default_hparams())
+    play.check(params, hparams)
     keys = jax.random.split(jax.random.key(0), seeds)
     fn = jax.jit(jax.vmap(play.run))
     t0 = time.perf_counter()

@@ -51,11 +51,11 @@ def run_experiment(exp: Experiment, key, optimize: bool) -> dict[str, np.ndarray
     scale = jnp.repeat(jnp.asarray([s for _, s in regimes], base.scale.dtype), S)
     params = base.replace(prior=prior, scale=scale,
                           payoffs=jnp.broadcast_to(base.payoffs, (R * S,) + base.payoffs.shape))
-    game.validate(params)
     hparams = jax.tree.map(lambda x: jnp.broadcast_to(x, (R * S,)), default_hparams())
+    play = RepeatedPlay(game, exp.learner, record_every=exp.record_every)
+    play.check(params, hparams)
     # the same seeds in every regime: regimes differ only by their params
     keys = jax.random.split(key, S)[jnp.tile(jnp.arange(S), R)]
-    play = RepeatedPlay(game, exp.learner, record_every=exp.record_every)
     state, rec = batched_run(play, optimize)(keys, params, hparams)
     avg = jax.vmap(average_strategies)(state)
     out = {
