@@ -47,6 +47,14 @@ GAMES: dict[str, GameEntry] = {
              {"n_agents": 3, "n_assets": 2, "impact": "piecewise_linear", "n_knots": 2}),
             horizon=2, vary="liabilities",
         ),
+        GameEntry(
+            "liquidity", "jaxmarkets.liquidity.game:LiquidityGame", "002",
+            "market makers offloading bond parcels to each other, types large / small",
+            # one example, the longer code path (two steps a round, sizes); the
+            # default printed simultaneous game is tested in test_liquidity_game.py
+            ({"n_makers": 3, "n_actions": 3, "model": "sizes", "form": "stackelberg", "n_rounds": 2},),
+            horizon=4, vary="scale",
+        ),
     )
 }
 

@@ -53,5 +53,12 @@ STUDIES: dict[str, Study] = {
             reproduce="sweeps.studies.firesale.reproduce_command",
             benches=(("firesale", "sweeps.studies.firesale.bench"),),
         ),
+        Study(
+            "liquidity", "liquidity", "002",
+            "market makers' liquidity game: equilibria, the Bayesian game, learning in repeated play",
+            theory="sweeps.studies.liquidity.theory_command",
+            reproduce="sweeps.studies.liquidity.reproduce_command",
+            benches=(("liquidity", "sweeps.studies.liquidity.bench"),),
+        ),
     )
 }
