@@ -20,7 +20,7 @@ def test_static_and_params_validation():
     env.validate(p)
     for bad, words in ((p.replace(prior=jnp.asarray(1.5)), "prior = 1.5"),
                        (p.replace(scale=jnp.asarray(0.0)), "scale = 0"),
-                       (p.replace(payoffs=p.payoffs.at[0, 0, 0, 0, 0].set(jnp.nan)), "non-finite"),
+                       (p.replace(payoffs=p.payoffs.at[0, 0, 0, 0, 0].set(jnp.nan)), "payoffs = .* is outside the allowed range"),
                        (p.replace(payoffs=jnp.zeros((2, 2, 3, 3, 2))), "payoffs has shape")):
         with pytest.raises(InputError, match=words):
             env.validate(bad)

@@ -43,8 +43,7 @@ import jax.numpy as jnp
 import numpy as np
 from flax import struct
 
-from jaxmarkets.core import Box, Environment, InputError, StepResult, check_choice, check_int, check_range
-from jaxmarkets.equilibria.payoffs import check_finite
+from jaxmarkets.core import Box, Environment, InputError, ParamRange, StepResult, check_choice, check_int, check_range
 from jaxmarkets.liquidity.bayesian import printed_type_payoffs
 from jaxmarkets.liquidity.tables import COMPOSITION
 from jaxmarkets.liquidity.rules import typed_size_payoffs
@@ -159,9 +158,17 @@ class LiquidityGame(Environment):
             got = tuple(np.shape(getattr(params, name)))
             if got != batch:
                 raise InputError(f"{name} has shape {got}; expected {batch}, the batch shape of payoffs")
-        check_range("prior", params.prior, 0.0, 1.0)
-        check_range("scale", params.scale, 0.0, low_open=True)
-        check_finite("payoffs", np.asarray(params.payoffs))
+        for r in self.param_ranges():
+            r.check(getattr(params, r.field))
+
+    def param_ranges(self) -> tuple[ParamRange, ...]:
+        # scale x payoffs is a float32 reward: both bounded so the product stays finite
+        why = "rewards are float32: scale x payoffs must stay below 3.4e38"
+        return (
+            ParamRange("prior", 0.0, 1.0),
+            ParamRange("scale", 1e-8, 1e8, why=why + "; below 1e-8 rewards vanish in float32"),
+            ParamRange("payoffs", -1e15, 1e15, why=why),
+        )
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, params) -> Box:
