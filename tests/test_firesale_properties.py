@@ -208,3 +208,20 @@ def test_documented_ranges_give_no_nan_and_only_the_model_infinities(p, y):
     ne = evaluate_non_even("linear", p, Y)
     assert _finite(ne.assets, ne.equity) and _no_nan(ne.leverage, ne.utility)
     assert _shares(best_response_non_even_of(p.replace(alpha=jnp.ones_like(p.alpha)), Y, 0))
+
+
+def test_unheld_assets_with_subnormal_knots_add_nothing():
+    # Found by the property test above: knots at the smallest subnormal are
+    # flushed to 0 under XLA, so a piece's slope is 0/0; an agent holding
+    # nothing of that asset must still get y = 0 with its (zero) equity.
+    from jaxmarkets.firesale.game import FireSaleParams
+
+    t = 5e-324
+    with jax.enable_x64(True):
+        f = lambda x: jnp.asarray(x, jnp.float64)  # noqa: E731
+        p = FireSaleParams(holdings=f(np.zeros((3, 2))), illiquid=f(np.zeros(3)), liabilities=f(np.zeros(3)),
+                           prices0=f([t, 1e15]), leverage_cap=f(1.0), alpha=f(0.0), exponent=f([t, t]),
+                           knots=f([[t, 0.5], [t, 1e-300]]), levels=f([[t, 1.0], [t, 0.5]]))
+        br = best_response("piecewise_linear", p, jnp.zeros(3))
+    np.testing.assert_array_equal(np.asarray(br.y), 0.0)
+    np.testing.assert_array_equal(np.asarray(br.utility), 0.0)

@@ -116,8 +116,11 @@ def _segment_candidates(impact, params, x_i, a_i, l_i, s_i):
     z_mid = s_i[None, :] + mid[:, None] * x_i[None, :]
     c, d = jax.vmap(lambda z: piece_coefficients(impact, z, params))(z_mid)
     p0, alpha, lam = params.prices0, params.alpha, params.leverage_cap
-    u_j = p0 * (c + d * s_i)  # price of asset j at y_i = 0 on this piece
-    w_j = p0 * d * x_i  # its slope in y_i
+    # An asset the agent does not hold adds nothing, even where its piece's slope
+    # is undefined (knots flushed from subnormal to 0 make it 0/0): mask it.
+    held = x_i > 0
+    u_j = jnp.where(held, p0 * (c + d * s_i), 0.0)  # price of asset j at y_i = 0 on this piece
+    w_j = jnp.where(held, p0 * d * x_i, 0.0)  # its slope in y_i
     U, W = (u_j * x_i).sum(-1), (w_j * x_i).sum(-1)
     R = (((1.0 - alpha) * p0 + alpha * u_j) * x_i).sum(-1)
     e0, e1, e2 = a_i + R - l_i, U + alpha * W - R, (1.0 - alpha) * W
