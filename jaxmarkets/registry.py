@@ -47,6 +47,14 @@ GAMES: dict[str, GameEntry] = {
              {"n_agents": 3, "n_assets": 2, "impact": "piecewise_linear", "n_knots": 2}),
             horizon=2, vary="liabilities",
         ),
+        GameEntry(
+            "cat", "jaxmarkets.cat.game:CatGame", "004",
+            "CAT: specialists competing for traders with double-auction rules and fees (one step = one day)",
+            # small and ZI-C only, to compile fast; tests/test_cat_*.py cover the rest
+            ({"days": 2, "rounds": 2, "buyers": (("zic", 3),), "sellers": (("zic", 3),),
+              "specialists": ({"name": "cda"}, {"name": "ch", "clearing": "round", "charging": "cutting"})},),
+            horizon=2, vary="zic_markup",
+        ),
     )
 }
 
