@@ -72,6 +72,16 @@ def make_event(st, params):
         own = book.price[i]
         has_own = jnp.isfinite(own)
 
+        # ---- market m's book: its best standing bid and ask
+        if S > 1:
+            in_m = tr.market == m
+            bids = jnp.where(in_m[:B], book.price[:B], -jnp.inf)
+            asks = jnp.where(in_m[B:], book.price[B:], jnp.inf)
+        else:
+            bids, asks = book.price[:B], book.price[B:]
+        best_bid, best_ask = bids.max(), asks.min()
+        is_cont = cont[m]
+
         # ---- the trader's shout
         code = strategy[i]
         price, wants = v, jnp.asarray(True)
@@ -81,7 +91,8 @@ def make_event(st, params):
         if "zip" in present:
             price = jnp.where(code == ZIP, c.zip.price[zip_slot[i]], price)
         if "gd" in present:
-            g_price, g_wants = gd.shout(c.gd, m, buyer, v, st.gd_max_price, st.gd_memory, st.gd_candidates)
+            g_price, g_wants = gd.shout(c.gd, m, buyer, v, st.gd_max_price, st.gd_memory, st.gd_candidates,
+                                        best_bid, best_ask, is_cont & (st.gd_reading == "overview"))
             price = jnp.where(code == GD, g_price, price)
             wants = jnp.where(code == GD, g_wants, wants)
         if "re" in present:
@@ -90,16 +101,6 @@ def make_event(st, params):
             price = jnp.where(code == RE, jnp.where(buyer, v - markup, v + markup), price)
         # a bid never above the value (nor below 0), an ask never below the cost
         price = jnp.where(buyer, jnp.clip(price, 0.0, v), jnp.clip(price, v, params.price_cap))
-
-        # ---- market m's book
-        if S > 1:
-            in_m = tr.market == m
-            bids = jnp.where(in_m[:B], book.price[:B], -jnp.inf)
-            asks = jnp.where(in_m[B:], book.price[B:], jnp.inf)
-        else:
-            bids, asks = book.price[:B], book.price[B:]
-        best_bid, best_ask = bids.max(), asks.min()
-        is_cont = cont[m]
 
         # ---- accepting
         ok = jnp.asarray(True)

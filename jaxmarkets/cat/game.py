@@ -27,7 +27,7 @@ from jaxmarkets.core import Box, Environment, StepResult, check_choice, check_in
 from jaxmarkets.cat import static as static_mod
 from jaxmarkets.cat.day import init_state, make_day
 from jaxmarkets.cat.params import CatParams, default_params, validate_params
-from jaxmarkets.cat.spec import ASSESSMENT, FEES, SELECTION, SpecialistSpec, as_population, as_spec
+from jaxmarkets.cat.spec import ASSESSMENT, FEES, GD_READINGS, SELECTION, SpecialistSpec, as_population, as_spec
 
 OBS_DIM = len(FEES) + 4
 
@@ -46,6 +46,7 @@ class CatGame(Environment):
     gd_capacity: int = 32  # memory slots per market (JCAT keeps every shout behind the last L trades)
     gd_memory: int = 5  # L, transactions behind the remembered shouts
     gd_max_price: float = 300.0  # the belief's upper anchor
+    gd_reading: str = "overview"  # or "jcat": see jaxmarkets/cat/gd.py
     re_actions: int = 100
     eq_window: int = 4  # equilibrium beating: transaction prices averaged
     record: bool = False  # also return every trade (for the NumPy reference test)
@@ -66,6 +67,7 @@ class CatGame(Environment):
         check_int("gd_capacity", self.gd_capacity, 1)
         check_int("gd_memory", self.gd_memory, 1)
         check_range("gd_max_price", self.gd_max_price, 1.0, 10_000.0)
+        check_choice("gd_reading", self.gd_reading, GD_READINGS)
         check_int("re_actions", self.re_actions, 2)
         check_int("eq_window", self.eq_window, 1)
         n_traders = sum(n for _, n in self.buyers + self.sellers)

@@ -25,6 +25,7 @@ PRICING = ("discriminatory", "uniform", "standing")
 CHARGING = ("fixed", "cutting")
 SELECTION = ("epsilon_greedy", "softmax")
 ASSESSMENT = ("all", "sampled")
+GD_READINGS = ("overview", "jcat")
 FEES = ("registration", "information", "shout", "transaction", "profit")
 # strategies that read their market's shouts and so subscribe to it every day
 # (JCAT: strategies with `requiresAuctionHistory`), paying its information fee

@@ -44,6 +44,7 @@ class Static:
     gd_memory: int
     gd_max_price: float
     gd_candidates: int
+    gd_reading: str
     re_actions: int
     eq_window: int
     selection: str
@@ -89,7 +90,8 @@ def build(game) -> Static:
         cutting=np.asarray([s.charging == CHARGING[1] for s in specs], bool),
         blocks=blocks, block_size=math.ceil(t / blocks), call_table=table,
         gd_capacity=capacity, gd_memory=game.gd_memory, gd_max_price=float(game.gd_max_price),
-        gd_candidates=gd.n_candidates(game.gd_max_price, capacity), re_actions=game.re_actions,
+        gd_candidates=gd.n_candidates(game.gd_max_price, capacity), gd_reading=game.gd_reading,
+        re_actions=game.re_actions,
         eq_window=game.eq_window, selection=game.selection, redraw_values=game.redraw_values,
         assessment=game.assessment, record=game.record,
     )
