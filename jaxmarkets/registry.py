@@ -52,7 +52,7 @@ GAMES: dict[str, GameEntry] = {
             "CAT: specialists competing for traders with double-auction rules and fees (one step = one day)",
             # small and ZI-C only, to compile fast; tests/test_cat_*.py cover the rest
             ({"days": 2, "rounds": 2, "buyers": (("zic", 3),), "sellers": (("zic", 3),),
-              "specialists": ({"name": "cda"}, {"name": "ch", "clearing": "round", "charging": "cutting"})},),
+              "specialists": ({"name": "a"}, {"name": "b", "charging": "cutting"})},),
             horizon=2, vary="zic_markup",
         ),
     )

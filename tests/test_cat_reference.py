@@ -8,16 +8,15 @@ import pytest
 
 from cat_helpers import draws, jax_day
 from jaxmarkets.cat import CatGame, SpecialistSpec
-from jaxmarkets.cat.day import init_state, make_day
+from jaxmarkets.cat.day import called, init_state, make_day
 from jaxmarkets.cat.reference import Market, reference_day
 
-# one configuration per code path: the continuous book with the uniform price,
-# a clearing house with the 4-heap quotes (three calls a day), and one called
-# twice per round (blocks) with self-beating and the standing shout's price
+# two programs cover the code paths: the continuous book (quote beating, the
+# uniform price), and a clearing house (the 4-heap quotes, the standing shout's
+# price) whose 5 rounds are split in 2 blocks, called 7 and then 3 times a day
 CASES = [
     (SpecialistSpec(pricing="uniform"), (1.0, 0.0, 2.0, 5.0, 0.1)),
-    (SpecialistSpec(clearing="round", calls=3), (0.0, 0.0, 0.5, 1.0, 0.2)),
-    (SpecialistSpec(clearing="round", accepting="self_beating", pricing="standing", calls=10), (0.0,) * 5),
+    (SpecialistSpec(clearing="round", pricing="standing", calls=7), (0.0, 0.0, 0.5, 1.0, 0.2)),
 ]
 
 
@@ -26,13 +25,14 @@ def test_one_day_matches_numpy_reference_trade_by_trade(spec, fees):
     game = CatGame(days=1, rounds=5, buyers={"zic": 12}, sellers={"zic": 10}, specialists=(spec,), record=True)
     params = game.default_params().replace(fees=jnp.asarray([fees], jnp.float32))
     st = game.static
-    for seed in (3, 4):
+    for seed, calls in ((3, spec.calls), (4, 3)):
+        params = params.replace(calls=jnp.asarray([calls], jnp.int32))
         key = jax.random.key(seed)
         state, out, trades, after = jax_day(game, params, key)
         orders, uniforms = draws(game, key)
-        ref = reference_day(np.asarray(state.day.traders.value), st.n_buyers, st.entitlement, orders, uniforms,
-                            Market(spec.clearing, spec.accepting, spec.pricing, 0.5, fees),
-                            calls=st.call_table[:, :, 0], blocks=st.blocks)
+        ref = reference_day(np.asarray(state.day.traders.value), st.n_buyers, int(params.entitlement), orders,
+                            uniforms, Market(spec.clearing, spec.accepting, spec.pricing, 0.5, fees),
+                            calls=np.asarray(called(st, params.calls))[:, :, 0], blocks=st.blocks)
         assert len(trades) == len(ref.trades) > 5
         for got, want in zip(trades, ref.trades):
             assert got[:2] == want[:2]
@@ -43,8 +43,9 @@ def test_one_day_matches_numpy_reference_trade_by_trade(spec, fees):
 
 
 def _two_traders(fees, values, entitlement=1, k=0.6):
-    game = CatGame(days=1, rounds=1, buyers={"truth": 1}, sellers={"truth": 1}, entitlement=entitlement)
-    params = game.default_params().replace(fees=jnp.asarray([fees], jnp.float32), k=jnp.asarray([k], jnp.float32))
+    game = CatGame(days=1, rounds=1, buyers={"truth": 1}, sellers={"truth": 1})
+    params = game.default_params().replace(fees=jnp.asarray([fees], jnp.float32), k=jnp.asarray([k], jnp.float32),
+                                           entitlement=jnp.asarray(entitlement, jnp.int32))
     state = init_state(game.static, params, jax.random.key(0))
     traders = state.day.traders._replace(value=jnp.asarray(values, jnp.float32))
     state = state._replace(day=state.day._replace(traders=traders))

@@ -38,7 +38,8 @@ def _table(rows, cols, values, fill, shape):
 
 def make_call(st, params):
     """call(carry, called [S] bool, counter) -> (carry, trade records)."""
-    T, B, S, E = st.n_traders, st.n_buyers, st.n_markets, st.entitlement
+    T, B, S = st.n_traders, st.n_buyers, st.n_markets
+    E = params.entitlement.astype(jnp.float32)
     n_sell = T - B
     width = max(B, n_sell) + 1  # one empty column past the longest book side
     prc = jnp.asarray(st.pricing)[:, None]

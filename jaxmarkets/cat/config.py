@@ -164,7 +164,7 @@ def game_from_dict(data) -> tuple[CatGame, CatParams]:
 
     game = CatGame(
         days=days, rounds=rounds, buyers=buyers, sellers=sellers, specialists=tuple(s for s, _ in parsed),
-        entitlement=entitlement, selection=selection, redraw_values=redraw, assessment=assessment,
+        selection=selection, redraw_values=redraw, assessment=assessment,
         gd_capacity=_integer("strategies.gd.capacity", gd.get("capacity", 32), 1, 4096),
         gd_memory=_integer("strategies.gd.memory", gd.get("memory", 5), 1),
         gd_max_price=_number("strategies.gd.max_price", gd.get("max_price", 300.0), 1.0, 10_000.0),
@@ -185,7 +185,7 @@ def game_from_dict(data) -> tuple[CatGame, CatParams]:
         re_experimentation=f(_number("strategies.re.experimentation", re_.get("experimentation", 0.2), 0.0, 1.0)),
         re_scaling=f(_number("strategies.re.scaling", re_.get("scaling", 1.0), 0.0, low_open=True)),
         re_markup_scale=f(_number("strategies.re.markup_scale", re_.get("markup_scale", 1.0), 0.0, low_open=True)),
-        assessment_prob=f(prob),
+        assessment_prob=f(prob), entitlement=jnp.asarray(entitlement, jnp.int32),
     )
     game.validate(params)
     return game, params

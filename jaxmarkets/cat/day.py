@@ -101,7 +101,7 @@ def open_day(st, params, state: CatState, fees, seed):
     c = state.day
     value = draw_values(rng.event_seed(seed, 0, rng.VALUES), st, params) if st.redraw_values else c.traders.value
     market = selection.choose(seed, state.memory, params, st.selection)
-    budget = value * st.entitlement
+    budget = value * params.entitlement.astype(jnp.float32)
     paid_reg = charge(fees[market, 0], budget)
     info = jnp.where(jnp.asarray(st.subscriber), fees[market, 1], 0.0)
     paid_info = charge(info, budget - paid_reg)
@@ -111,14 +111,25 @@ def open_day(st, params, state: CatState, fees, seed):
     income = income.at[:, 1].set(jax.ops.segment_sum(paid_info, market, s))
     zeros_s = jnp.zeros(s, jnp.int32)
     markets = c.markets._replace(fees=fees, new_shouts=zeros_s, trades=zeros_s, income=income)
-    traders = Traders(value=value, market=market, remaining=jnp.full(st.n_traders, st.entitlement, jnp.int32),
+    traders = Traders(value=value, market=market, remaining=jnp.full(st.n_traders, params.entitlement, jnp.int32),
                       traded_round=jnp.zeros(st.n_traders, bool), profit=-(paid_reg + paid_info),
                       last_trade=jnp.zeros(st.n_traders, jnp.float32))
-    max_surplus, p_star = metrics.competitive(value, st.n_buyers, st.entitlement)
+    max_surplus, p_star = metrics.competitive(value, st.n_buyers, params.entitlement.astype(jnp.float32))
     zero = jnp.zeros((), jnp.float32)
     carry = c._replace(traders=traders, book=empty_book(st), markets=markets,
                        tally=Tally(zero, jnp.zeros((), jnp.int32), zero, zero), p_star=p_star, seed=seed)
     return carry, max_surplus
+
+
+def called(st, calls):
+    """[R, blocks, S] bool: is specialist s's clearing house called after block b
+    of round r? `calls` [S] a day, spread evenly over the day's R x blocks
+    blocks, the last at the day's end (calls = R: at every round's end)."""
+    n = st.rounds * st.blocks
+    block = jnp.arange(n)[:, None]
+    c = jnp.asarray(calls, jnp.int32)[None, :]
+    due = (block + 1) * c // n > block * c // n
+    return (due & jnp.asarray(st.clearing == 1)[None, :]).reshape(st.rounds, st.blocks, -1)
 
 
 def make_rounds(st, params):
@@ -126,7 +137,7 @@ def make_rounds(st, params):
     event = make_event(st, params)
     call = make_call(st, params) if bool((st.clearing == 1).any()) else None
     slots = st.blocks * st.block_size
-    table = jnp.asarray(st.call_table)
+    table = called(st, params.calls)
     re_members = jnp.asarray(st.re_members)
 
     def block(c, xs):

@@ -46,7 +46,8 @@ def charge(amount, balance):
 
 def make_event(st, params):
     """event(carry, (trader, uniform, counter)) -> (carry, trade record)."""
-    T, B, S, E = st.n_traders, st.n_buyers, st.n_markets, st.entitlement
+    T, B, S = st.n_traders, st.n_buyers, st.n_markets
+    E = params.entitlement.astype(jnp.float32)
     n_sell = T - B
     strategy = jnp.asarray(st.strategy)
     cont = jnp.asarray(st.clearing == 0)

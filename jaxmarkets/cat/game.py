@@ -39,7 +39,6 @@ class CatGame(Environment):
     buyers: tuple = (("zic", 100),)
     sellers: tuple = (("zic", 100),)
     specialists: tuple = (SpecialistSpec(),)
-    entitlement: int = 3
     selection: str = "epsilon_greedy"
     redraw_values: bool = False
     assessment: str = "all"
@@ -61,7 +60,6 @@ class CatGame(Environment):
         set_("specialists", specs)
         check_int("days", self.days, 1)
         check_int("rounds", self.rounds, 1)
-        check_int("entitlement", self.entitlement, 1)
         check_choice("market_selection.kind", self.selection, SELECTION)
         check_choice("assessment", self.assessment, ASSESSMENT)
         check_int("gd_capacity", self.gd_capacity, 1)
@@ -88,11 +86,13 @@ class CatGame(Environment):
 
     # ------------------------------------------------------------------ params
     def default_params(self) -> CatParams:
-        return default_params(self.n_agents)
+        calls = [s.calls_per_day(self.rounds) if s.clearing == "round" else 0 for s in self.specialists]
+        return default_params(self.n_agents, calls=calls)
 
     def validate(self, params: CatParams) -> None:
         validate_params(params, self.n_agents, tuple(f"specialists[{j}] ({s.name})"
-                                                     for j, s in enumerate(self.specialists)))
+                                                     for j, s in enumerate(self.specialists)),
+                        self.static.max_calls)
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, params) -> Box:

@@ -40,11 +40,14 @@ class CatParams:
     re_scaling: jax.Array  # () Roth-Erev: initial propensities scaling / actions
     re_markup_scale: jax.Array  # () Roth-Erev: price = value -+ action x scale
     assessment_prob: jax.Array  # () sampled assessment: P(a day between start and end counts)
+    entitlement: jax.Array  # () int32 units each trader may trade per day
+    calls: jax.Array  # [S] int32 a clearing house's calls per day (continuous markets: unused)
 
 
-def default_params(n_specialists: int, dtype=jnp.float32) -> CatParams:
+def default_params(n_specialists: int, dtype=jnp.float32, calls=None) -> CatParams:
     f = lambda v: jnp.asarray(v, dtype)  # noqa: E731
     s = n_specialists
+    calls = np.zeros(s) if calls is None else np.asarray(calls)
     return CatParams(
         value_low=f(50.0), value_high=f(150.0), price_cap=f(1000.0),
         fees=f(np.zeros((s, len(FEES)))), k=f(np.full(s, 0.5)), cut_scale=f(np.full(s, 0.8)),
@@ -52,13 +55,24 @@ def default_params(n_specialists: int, dtype=jnp.float32) -> CatParams:
         zic_markup=f(50.0), zip_margin_low=f(0.05), zip_margin_high=f(0.35), zip_rate=f(0.85),
         zip_momentum=f(0.5), zip_relative=f(0.05), zip_absolute=f(5.0), re_recency=f(0.1),
         re_experimentation=f(0.2), re_scaling=f(1.0), re_markup_scale=f(1.0), assessment_prob=f(0.9),
+        entitlement=jnp.asarray(3, jnp.int32), calls=jnp.asarray(calls, jnp.int32),
     )
 
 
-def validate_params(params: CatParams, n_specialists: int, names: tuple[str, ...] | None = None) -> None:
+def validate_params(params: CatParams, n_specialists: int, names: tuple[str, ...] | None = None,
+                    max_calls: tuple[int, ...] | None = None) -> None:
     """Every range, in plain Python before anything is compiled; works on a
-    batch (leading axes) too. Errors name the field, the value and the range."""
+    batch (leading axes) too. Errors name the field, the value and the range.
+    max_calls: per specialist, the most calls a day its schedule allows (0 for
+    a continuous market, whose `calls` is unused)."""
     names = names or tuple(f"specialists[{i}]" for i in range(n_specialists))
+    max_calls = max_calls or (0,) * n_specialists
+    for name, integral in (("entitlement", params.entitlement), ("calls", params.calls)):
+        arr = np.asarray(integral)
+        if arr.dtype.kind not in "iu" or (name == "calls" and arr.shape[-1:] != (n_specialists,)):
+            raise InputError(f"{name} has dtype {arr.dtype} and shape {arr.shape}; expected integers"
+                             + (f", shape (..., {n_specialists})" if name == "calls" else ""))
+    check_range("traders.entitlement", params.entitlement, 1.0)
     fees = np.asarray(params.fees, np.float64)
     if fees.shape[-2:] != (n_specialists, len(FEES)):
         raise InputError(f"fees has shape {fees.shape}; expected (..., {n_specialists}, {len(FEES)})")
@@ -73,6 +87,8 @@ def validate_params(params: CatParams, n_specialists: int, names: tuple[str, ...
         check_range(f"{spec_name}.pricing.k", np.asarray(params.k)[..., j], 0.0, 1.0)
         check_range(f"{spec_name}.cut_scale", np.asarray(params.cut_scale)[..., j], 0.0, 1.0)
         check_range(f"{spec_name}.delta", np.asarray(params.eq_delta)[..., j], 0.0)
+        if max_calls[j]:
+            check_range(f"{spec_name}.calls", np.asarray(params.calls)[..., j], 1.0, max_calls[j])
     check_range("price_cap", params.price_cap, 0.0, low_open=True)
     check_range("values[0]", params.value_low, 0.0)
     check_range("values[1]", params.value_high, 0.0)

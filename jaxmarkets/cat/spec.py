@@ -37,10 +37,11 @@ class SpecialistSpec:
     """One specialist's policy families (static: each is a code path).
 
     `calls` is the clearing house's number of calls per day (clearing "round"):
-    spread evenly over the day's R rounds, the last at the end of the last
-    round; `calls = rounds` (0 means that) is JCAT's call at every round's end,
-    a multiple of R adds calls inside each round (after equal shares of the
-    round's shout opportunities).
+    spread evenly over the day, the last at its end; `calls = rounds` (0 means
+    that) is JCAT's call at every round's end. Above R, each round is split
+    into ceil(calls / R) equal blocks of shout opportunities, a call possible
+    after each. The number actually used is the traced `CatParams.calls` (this
+    value by default), anything from 1 to the schedule's blocks per day.
     """
 
     name: str = "cda"
@@ -56,14 +57,13 @@ class SpecialistSpec:
         check_choice(f"{where}.pricing", self.pricing, PRICING)
         check_choice(f"{where}.charging", self.charging, CHARGING)
         check_int(f"{where}.calls", self.calls, 0, rounds * traders)
-        calls = self.calls_per_day(rounds)
-        if self.clearing == "round" and not (calls <= rounds or calls % rounds == 0):
-            raise InputError(
-                f"{where}.calls = {calls} must be at most rounds = {rounds} or a multiple of it")
 
 
     def calls_per_day(self, rounds: int) -> int:
         return self.calls or rounds
+
+    def blocks_per_round(self, rounds: int) -> int:
+        return -(-self.calls_per_day(rounds) // rounds) if self.clearing == "round" else 1
 
 
 def as_spec(s) -> SpecialistSpec:

@@ -2,9 +2,9 @@
 derived once from the game's static configuration (`CatGame`).
 
 The clearing-house schedule: a round is split into `blocks` equal shares of its
-shout opportunities (1 unless some clearing house calls more often than once a
-round), and `call_table[r, b, s]` says whether specialist s's clearing house
-is called after block b of round r.
+shout opportunities (1 unless some clearing house may call more often than
+once a round); when each clearing house is called is computed from the traced
+`CatParams.calls` (`day.called`).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from jaxmarkets.cat import gd
-from jaxmarkets.cat.spec import ACCEPTING, CHARGING, CLEARING, PRICING, SpecialistSpec, layout
+from jaxmarkets.cat.spec import ACCEPTING, CHARGING, CLEARING, PRICING, layout
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -23,7 +23,6 @@ class Static:
     n_buyers: int
     n_traders: int
     n_markets: int
-    entitlement: int
     rounds: int
     days: int
     strategy: np.ndarray  # [T] index into STRATEGIES
@@ -39,7 +38,7 @@ class Static:
     cutting: np.ndarray  # [S] bool
     blocks: int
     block_size: int
-    call_table: np.ndarray  # [R, blocks, S] bool
+    max_calls: tuple[int, ...]  # per specialist: rounds x blocks for a clearing house, 0 if continuous
     gd_capacity: int
     gd_memory: int
     gd_max_price: float
@@ -53,42 +52,23 @@ class Static:
     record: bool
 
 
-def call_schedule(specs: tuple[SpecialistSpec, ...], rounds: int) -> tuple[int, np.ndarray]:
-    per_round = [s.calls_per_day(rounds) // rounds if s.clearing == "round" and s.calls_per_day(rounds) > rounds
-                 else 1 for s in specs]
-    blocks = max(per_round)
-    table = np.zeros((rounds, blocks, len(specs)), bool)
-    for j, s in enumerate(specs):
-        if s.clearing != "round":
-            continue
-        calls = s.calls_per_day(rounds)
-        if calls <= rounds:
-            for r in range(rounds):
-                table[r, blocks - 1, j] = (r + 1) * calls // rounds > r * calls // rounds
-        else:
-            m = calls // rounds
-            for b in range(blocks):
-                table[:, b, j] = (b + 1) * m // blocks > b * m // blocks
-    return blocks, table
-
-
 def build(game) -> Static:
     lay = layout(game.buyers, game.sellers)
     t = lay.n_traders
     specs = game.specialists
-    blocks, table = call_schedule(specs, game.rounds)
+    blocks = max(s.blocks_per_round(game.rounds) for s in specs)
     has_gd = "gd" in lay.present
     capacity = game.gd_capacity if has_gd else 1
     return Static(
-        n_buyers=lay.n_buyers, n_traders=t, n_markets=len(specs), entitlement=game.entitlement,
-        rounds=game.rounds, days=game.days, strategy=lay.strategy, present=lay.present,
+        n_buyers=lay.n_buyers, n_traders=t, n_markets=len(specs), rounds=game.rounds, days=game.days, strategy=lay.strategy, present=lay.present,
         zip_members=lay.members("zip"), zip_slot=lay.slot("zip"), re_members=lay.members("re"),
         re_slot=lay.slot("re"), subscriber=lay.subscribes(),
         clearing=np.asarray([CLEARING.index(s.clearing) for s in specs], np.int32),
         accepting=np.asarray([ACCEPTING.index(s.accepting) for s in specs], np.int32),
         pricing=np.asarray([PRICING.index(s.pricing) for s in specs], np.int32),
         cutting=np.asarray([s.charging == CHARGING[1] for s in specs], bool),
-        blocks=blocks, block_size=math.ceil(t / blocks), call_table=table,
+        blocks=blocks, block_size=math.ceil(t / blocks),
+        max_calls=tuple(game.rounds * blocks if s.clearing == "round" else 0 for s in specs),
         gd_capacity=capacity, gd_memory=game.gd_memory, gd_max_price=float(game.gd_max_price),
         gd_candidates=gd.n_candidates(game.gd_max_price, capacity), gd_reading=game.gd_reading,
         re_actions=game.re_actions,

@@ -71,7 +71,7 @@ def python_loop(game, params, days: int) -> float:
     draws = [tuple(np.asarray(x) for x in day_draws(st, day_seed(jax.random.key(d)))) for d in range(days)]
     t0 = time.perf_counter()
     for orders, uniforms in draws:
-        reference_day(values, st.n_buyers, st.entitlement, orders, uniforms, Market())
+        reference_day(values, st.n_buyers, int(params.entitlement), orders, uniforms, Market())
     return (time.perf_counter() - t0) / days
 
 
