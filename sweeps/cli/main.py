@@ -5,6 +5,7 @@
     jaxmarkets sweep STUDY ...      a grid of params and seeds through the sweep engine
     jaxmarkets bench WHAT ...       benchmarks
     jaxmarkets results DIR          the summary of any results directory
+    jaxmarkets STUDY NAME ...       a study's own commands (jaxmarkets cat game CONFIG.json)
 
 Every command validates its input before anything is compiled: a bad value
 prints one line naming the field and the allowed range and exits with code 2.
@@ -53,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
             sweep.add_parser(sub["sweep"], study)
         for bench_name, module in study.benches:
             __import__(module, fromlist=["add_parser"]).add_parser(sub["bench"], bench_name)
+        if study.commands:  # a study's own commands: `jaxmarkets STUDY NAME ...`
+            own = groups.add_parser(study.name, help=study.summary, description=study.summary)
+            own_sub = own.add_subparsers(dest="target", required=True, metavar="NAME", parser_class=_Parser)
+            for command_name, module in study.commands:
+                __import__(module, fromlist=["add_parser"]).add_parser(own_sub, command_name)
     bench_sweep.add_parser(sub["bench"], "sweep")
     bench_equilibria.add_parser(sub["bench"], "equilibria")
     return parser

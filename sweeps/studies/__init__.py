@@ -11,6 +11,10 @@ its folder with a fixed interface:
                                   PARAMS and HPARAMS (the traced dataclasses a
                                   grid may vary), CONFIG_EXCLUDE, and
                                   setup(grid, seeds, config) -> engine Setup
+  commands                        (name, module) pairs: further commands in a
+                                  top-level group named after the study
+                                  (`jaxmarkets cat game ...`), each module with
+                                  add_parser(subparsers, name)
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ class Study:
     reproduce: str | None = None
     sweep: str | None = None
     benches: tuple[tuple[str, str], ...] = ()
+    commands: tuple[tuple[str, str], ...] = ()
 
     def module(self, which: str):
         return importlib.import_module(getattr(self, which))
@@ -59,6 +64,13 @@ STUDIES: dict[str, Study] = {
             theory="sweeps.studies.liquidity.theory_command",
             reproduce="sweeps.studies.liquidity.reproduce_command",
             benches=(("liquidity", "sweeps.studies.liquidity.bench"),),
+        ),
+        Study(
+            "cat", "cat", "004",
+            "CAT: specialists competing with double-auction rules and fees for ZI-C/ZIP/GD/Roth-Erev traders",
+            reproduce="sweeps.studies.cat.reproduce_command",
+            benches=(("cat", "sweeps.studies.cat.bench"),),
+            commands=(("game", "sweeps.studies.cat.game_command"),),
         ),
     )
 }

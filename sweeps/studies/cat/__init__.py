@@ -1,0 +1,2 @@
+"""Paper 004 (CAT, competing double-auction exchanges): the `cat game` command,
+the reproduction and the benchmark."""
