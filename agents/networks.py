@@ -1,6 +1,7 @@
 """Q-networks (paper 001, Section 3.1): dense layers with leaky ReLU.
 
-`QNetwork(obs, candidates)` returns one Q-value per candidate action:
+`QNetwork(obs, candidates)` returns one Q-value per candidate action
+(`RecurrentQNetwork`, at the end, puts a recurrent cell in front of one):
 
 - head "action_in" (the paper's form, the default): the action feature is an
   input beside the observation features. The first layer is affine, so its
@@ -28,6 +29,8 @@ from typing import Sequence
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
+
+from agents.cells import make_cell
 
 HEADS = ("action_in", "action_out")
 
@@ -123,4 +126,53 @@ def q_at(net: QNetwork, params, obs, features, indices):
         return net.apply(params, obs, features[..., None])[..., 0]
     grid = jnp.zeros((*features.shape, net.n_actions), obs.dtype)
     q = net.apply(params, obs, grid)
+    return jnp.take_along_axis(q, indices[..., None], -1)[..., 0]
+
+
+class RecurrentQNetwork(nn.Module):
+    """A recurrent cell over the observation history, then a `QNetwork` head.
+
+    The cell counts as the first of `n_layers` hidden layers, so Table 1's five
+    layers are a cell and four dense layers. Methods:
+
+    - `step(carry, obs) -> (carry, features)`: one step of the cell;
+    - `q(features, candidates) -> Q [..., K]`: the head on the cell's output;
+    - `__call__(carry, obs, candidates)`: both (used to create the parameters).
+    """
+
+    cell: str = "gru"
+    hidden: int = 30
+    n_layers: int = 5
+    head: str = "action_in"
+    n_actions: int = 21
+    negative_slope: float = 0.01
+    pad_to: int = 8
+
+    def setup(self):
+        self.rnn = make_cell(self.cell, self.hidden)
+        self.q_head = QNetwork(
+            hidden=(self.hidden,) * (self.n_layers - 1),
+            head=self.head,
+            n_actions=self.n_actions,
+            negative_slope=self.negative_slope,
+            pad_to=self.pad_to,
+        )
+
+    def __call__(self, carry, obs, candidates):
+        carry, features = self.rnn(carry, obs)
+        return carry, self.q_head(features, candidates)
+
+    def step(self, carry, obs):
+        return self.rnn(carry, obs)
+
+    def q(self, features, candidates):
+        return self.q_head(features, candidates)
+
+
+def recurrent_q_at(net: RecurrentQNetwork, params, features, actions, indices):
+    """Q-values [...] of single actions from the cell's features (see `q_at`)."""
+    if net.head == "action_in":
+        return net.apply(params, features, actions[..., None], method=net.q)[..., 0]
+    grid = jnp.zeros((*actions.shape, net.n_actions), features.dtype)
+    q = net.apply(params, features, grid, method=net.q)
     return jnp.take_along_axis(q, indices[..., None], -1)[..., 0]

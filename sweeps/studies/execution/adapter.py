@@ -4,7 +4,8 @@ Game side (`ExecutionGameAdapter`): reset, the episode's price noise and trading
 orders drawn at once, step, and the learner's reward (the step's -IS).
 Q-learner side (`ExecutionGrid`): actions are volumes on a grid over [0, q0]
 as in Eq. (22), given to the learner as features 2 v / q0 - 1 and to the game
-as fractions of the remaining inventory.
+as fractions of the remaining inventory. Policy side (`ExecutionFractions`): a
+sample in (0, 1) is that fraction itself.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import jax.numpy as jnp
 from flax import struct
 
 from agents.dqn import DQN, DQNConfig, QActionGrid
+from agents.pg import PGConfig, PolicyGradient
+from agents.policy import UnitIntervalActions
+from agents.recurrent_dqn import RecurrentDQN, RecurrentDQNConfig
 from agents.protocol import GameAdapter, MetricSpec
 from jaxmarkets.core import InputError
 from jaxmarkets.execution import theory
@@ -105,6 +109,25 @@ class ExecutionGrid(QActionGrid):
 
 
 def dqn(game: ExecutionGame, config: DQNConfig | None = None, exploration: str = "twap"):
-    """Double-DQN traders in the execution game: (game adapter, learner)."""
+    """Double-DQN traders in the execution game: (game adapter, learner); a
+    `RecurrentDQNConfig` gives the recurrent learner on the same grid."""
     adapter = ExecutionGameAdapter(game)
-    return adapter, DQN(adapter, ExecutionGrid(game, exploration), config)
+    learner = RecurrentDQN if isinstance(config, RecurrentDQNConfig) else DQN
+    return adapter, learner(adapter, ExecutionGrid(game, exploration), config)
+
+
+class ExecutionFractions(UnitIntervalActions):
+    """A policy's actions in the execution game: a sample u in (0, 1) is the
+    fraction of the remaining inventory to sell this step (the game's own
+    action), so every sample is feasible and no grid is needed. The last step
+    sells what is left whatever the sample (the game enforces it): that sample
+    changes nothing, and its policy-gradient term is zero in expectation."""
+
+    def env_action(self, sample, state, params):
+        return sample
+
+
+def policy_gradient(game: ExecutionGame, config: PGConfig | None = None):
+    """Policy-gradient traders (PPO or REINFORCE) on the continuous action: (adapter, learner)."""
+    adapter = ExecutionGameAdapter(game)
+    return adapter, PolicyGradient(adapter, ExecutionFractions(), config)
