@@ -26,7 +26,7 @@ import zlib
 
 import numpy as np
 
-from jaxmarkets.core import check_int
+from jaxmarkets.core import check_choice, check_int
 from sweeps.engine.results import ResultsDir, write_csv
 from sweeps.engine.tasks import TaskRunner
 
@@ -60,6 +60,10 @@ class StudyConfig:
     tournament_days: int
     tournament_seeds: int
     seed: int = 0
+    strategies: tuple[str, ...] = STRATEGY_NAMES  # part (a)'s single markets
+    markets: tuple[str, ...] = ("cda", "ch")
+    call_strategies: tuple[str, ...] = ("zic", "gd")
+    tournament_mix: tuple[str, ...] = ("zic", "zip", "gd", "re")  # equal shares per side
 
     def validate(self) -> None:
         check_int("traders", self.traders, 4)
@@ -70,6 +74,10 @@ class StudyConfig:
         check_int("tournament_seeds", self.tournament_seeds, 1)
         for c in self.calls:
             check_int("calls", c, 1)
+        for s in self.strategies + self.call_strategies + self.tournament_mix:
+            check_choice("strategies", s, STRATEGY_NAMES)
+        for m in self.markets:
+            check_choice("markets", m, tuple(MARKETS))
 
 
 QUICK = StudyConfig(mode="quick", traders=30, days=8, rounds=10, seeds=8, calls=(1, 2, 5, 10, 20, 50),
@@ -93,8 +101,9 @@ def single(cfg: StudyConfig, task, log=print) -> tuple[list[dict], list[dict]]:
     from jaxmarkets.cat import CatGame
 
     rows, days = [], []
-    for market, spec in MARKETS.items():
-        for strategy in STRATEGY_NAMES:
+    for market in cfg.markets:
+        spec = MARKETS[market]
+        for strategy in cfg.strategies:
             name = f"single_{market}_{strategy}"
 
             def cell(market=market, spec=spec, strategy=strategy, name=name):
@@ -131,7 +140,7 @@ def calls(cfg: StudyConfig, task, log=print) -> list[dict]:
     from jaxmarkets.cat import CatGame, SpecialistSpec
 
     rows = []
-    for strategy in ("zic", "gd"):
+    for strategy in cfg.call_strategies:
         name = f"calls_{strategy}"
 
         def cell(strategy=strategy, name=name):
@@ -165,8 +174,8 @@ def tournament(cfg: StudyConfig, task, log=print) -> tuple[list[dict], list[dict
     from jaxmarkets.cat import CatGame
 
     def cell():
-        quarter = max(1, cfg.traders // 4)
-        mix = {"zic": quarter, "zip": quarter, "gd": quarter, "re": quarter}
+        share = max(1, cfg.traders // len(cfg.tournament_mix))
+        mix = {s: share for s in cfg.tournament_mix}
         specs = tuple({"name": n, **s} for n, s, _ in TOURNAMENT)
         game = CatGame(days=cfg.tournament_days, rounds=cfg.rounds, buyers=mix, sellers=mix, specialists=specs)
         params = game.default_params().replace(fees=np.asarray([f for _, _, f in TOURNAMENT], np.float32))
