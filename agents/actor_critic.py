@@ -18,9 +18,13 @@ faster than the [in, batch] x [batch, out] of the batch-major layout (in one
 process, a 2 x 64 MLP's forward and backward on 10,240 rows took 3.3 ms against
 7.7 ms, and the PPO update of `jaxmarkets bench pg` about 0.7x the time).
 
-Initialisation as is usual for PPO: orthogonal weights with gain sqrt(2) in the
-hidden layers, 0.01 on the policy head (the first policy is close to uniform,
-or to the action object's initial spread) and 1 on the value head.
+Initialisation with PPO's usual gains: sqrt(2) in the hidden layers, 0.01 on
+the policy head (the first policy is close to uniform, or to the action
+object's initial spread) and 1 on the value head. The weights are drawn normal
+with the entry scale of the orthogonal matrices PPO implementations use
+(`agents.cells.scaled_normal`), but not orthogonal: an orthogonal draw is a
+LAPACK QR custom call, and two of those in one program sharded over XLA:CPU's
+host devices deadlocked (`agents.cells.INIT_WITHOUT_LAPACK`).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from agents.cells import make_cell, zero_carry
+from agents.cells import make_cell, scaled_normal, zero_carry
 
 
 class DenseT(nn.Module):
@@ -41,7 +45,7 @@ class DenseT(nn.Module):
 
     @nn.compact
     def __call__(self, x_t):
-        kernel = self.param("kernel", nn.initializers.orthogonal(self.gain), (x_t.shape[0], self.features))
+        kernel = self.param("kernel", scaled_normal(self.gain), (x_t.shape[0], self.features))
         bias = self.param("bias", nn.initializers.zeros_init(), (self.features,))
         return kernel.T @ x_t + bias[:, None]
 

@@ -6,11 +6,13 @@ tested here.)"""
 
 import dataclasses
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from agents.cells import scaled_normal
 from agents.dqn import DQN, DQNConfig, DQNHparams, QActionGrid
 from agents.pg import PGConfig, PGHparams, PolicyGradient
 from agents.policy import DiscreteActions
@@ -118,3 +120,27 @@ def test_chunks_resume_to_the_same_run(rdqn):
 def test_bad_config_is_a_clear_error_before_compiling(change, field):
     with pytest.raises(ValueError, match=field):
         RecurrentDQN(GAME, QActionGrid(), dataclasses.replace(RDQN, **change))
+
+
+@pytest.mark.parametrize("cell", ["none", "gru", "lstm"])
+def test_learner_init_programs_hold_no_lapack_call(cell):
+    # An orthogonal draw is a LAPACK QR custom call on XLA:CPU, and two at once in
+    # a program sharded over the host's devices deadlocked; the learners'
+    # initialisers must avoid it (agents.cells.INIT_WITHOUT_LAPACK).
+    pg = PolicyGradient(GAME, DiscreteActions(2), PGConfig(cell=cell, episodes=4, hidden=8, n_layers=1))
+    programs = [jax.jit(pg.init).lower(jax.random.key(0), None, PGHparams.make()).as_text()]
+    if cell != "none":
+        rdqn = RecurrentDQN(GAME, QActionGrid(), dataclasses.replace(RDQN, cell=cell))
+        programs.append(jax.jit(rdqn.init).lower(jax.random.key(0), None, DQN_HP).as_text())
+    for text in programs:
+        assert "lapack" not in text.lower()
+
+
+@pytest.mark.parametrize("shape", [(128, 128), (1, 512), (512, 2)])
+def test_scaled_normal_has_the_orthogonal_entry_scale(shape):
+    ours = np.asarray(scaled_normal(2.0)(jax.random.key(1), shape))
+    orthogonal = np.asarray(nn.initializers.orthogonal(2.0)(jax.random.key(1), shape))
+    # both: mean 0, entry variance g^2 / max(shape), here 4 / max(shape)
+    assert ours.var() == pytest.approx(orthogonal.var(), rel=0.1)
+    assert ours.var() == pytest.approx(4.0 / max(shape), rel=0.1)
+    assert abs(ours.mean()) < 0.1 * ours.std()
