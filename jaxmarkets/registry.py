@@ -55,6 +55,15 @@ GAMES: dict[str, GameEntry] = {
             ({"n_makers": 3, "n_actions": 3, "model": "sizes", "form": "stackelberg", "n_rounds": 2},),
             horizon=4, vary="scale",
         ),
+        GameEntry(
+            "liquidation", "jaxmarkets.liquidation.game:LiquidationGame", "000",
+            "banks meeting liquidity needs by selling assets of different liquidity; talk, planner signals",
+            ({"n_banks": 3, "n_assets": 2, "horizon": 3, "information": "full", "communication": "cheap_talk"},
+             {"n_banks": 2, "n_assets": 3, "horizon": 2, "impact": "power", "execution": "pre",
+              "objective": "cash", "need": "leverage", "communication": "planner_private",
+              "action_set": "grid", "portfolios": "random", "diversification": 2}),
+            horizon=4, vary="impact",
+        ),
     )
 }
 
