@@ -62,7 +62,7 @@ GAMES: dict[str, GameEntry] = {
              {"n_banks": 2, "n_assets": 3, "horizon": 2, "impact": "power", "execution": "pre",
               "objective": "cash", "need": "leverage", "communication": "planner_private",
               "action_set": "grid", "portfolios": "random", "diversification": 2}),
-            horizon=4, vary="impact",
+            horizon=4, vary="impact_coef",
         ),
     )
 }

@@ -96,7 +96,7 @@ def test_the_capacity_is_what_greedy_sales_raise_without_impact():
     """At zero impact the greedy plan (largest chunk first) raises exactly the
     capacity, so a need equal to it is admitted, met, and nothing defaults."""
     env = LiquidationGame(horizon=4, n_levels=1)
-    params = env.make_params(holdings=[[30, 10], [30, 10]], liabilities=0.0, impact=0.0, max_sale=0.4,
+    params = env.make_params(holdings=[[30, 10], [30, 10]], liabilities=0.0, impact_coef=0.0, max_sale=0.4,
                              withdrawal=34.0)
     env.validate(params)
     _, steps = play(env, params, [[1, 1]] * 3 + [[2, 2]])
@@ -166,7 +166,7 @@ def test_bad_static_fields(static, words):
 @pytest.mark.parametrize("fields, words", [
     ({"holdings": [[50, -1], [50, 50]]}, "holdings = [[50, -1], [50, 50]] is outside the allowed range [0, 1e+12]"),
     ({"liabilities": [-1, 89]}, "liabilities = [-1, 89] is outside the allowed range [0, 1e+12]"),
-    ({"impact": [-0.001, 0.006]}, "impact = [-0.001, 0.006] is outside the allowed range [0, 1e+12]"),
+    ({"impact_coef": [-0.001, 0.006]}, "impact_coef = [-0.001, 0.006] is outside the allowed range [0, 1e+12]"),
     ({"exponent": 0.0}, "exponent = [0, 0] is outside the allowed range (0, 2]"),
     ({"max_sale": 0.1}, "max_sale = 0.1 cannot meet the liquidity need: bank 0 must raise 20 at initial prices"),
     ({"withdrawal": [101, 20]}, "withdrawal = [101, 20]: bank 0 must raise 101 at initial prices but even "

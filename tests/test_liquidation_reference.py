@@ -45,7 +45,7 @@ def draw_instance(env: LiquidationGame, rng: np.random.Generator):
     liabilities = (cash + risky) * rng.uniform(0.85, 0.99, N)
     params = env.make_params(
         holdings=holdings, cash=cash, liabilities=liabilities, prices0=prices0,
-        impact=rng.uniform(0.0005, 0.01, M), exponent=rng.uniform(0.4, 1.6, M),
+        impact_coef=rng.uniform(0.0005, 0.01, M), exponent=rng.uniform(0.4, 1.6, M),
         withdrawal=cash + rng.uniform(0.05, 0.3, N) * risky, leverage_cap=rng.uniform(10, 30),
         max_sale=rng.uniform(0.3, 1.0), default_penalty=rng.uniform(0, 5), signal_weights=1.0,
     )

@@ -213,7 +213,7 @@ class LiquidationGame(Environment):
         q = jnp.where(active[:, None], wanted, jnp.where(forced[:, None], state.holdings, 0.0))
 
         sold = state.sold + q.sum(0)
-        prices = impact_prices(self.impact, sold, params.prices0, params.impact, params.exponent)
+        prices = impact_prices(self.impact, sold, params.prices0, params.impact_coef, params.exponent)
         exec_price = prices if self.execution == "post" else state.prices
         proceeds = (q * exec_price).sum(1)
         cash = state.cash + jnp.where(active, proceeds, 0.0)  # a defaulted bank's sales pay its creditors

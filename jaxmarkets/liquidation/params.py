@@ -1,7 +1,7 @@
 """The traced parameters of the liquidation game, their ranges and defaults.
 
 Amounts are in units of money (cash, liabilities, withdrawals) or units of an
-asset (holdings); `impact` is per unit sold. The upper bounds 1e12 are not the
+asset (holdings); `impact_coef` is per unit sold. The upper bounds 1e12 are not the
 model's: they keep every product (holdings x prices, impact x sales) and every
 sum over 40+ banks finite in float32, the environment's default dtype.
 """
@@ -23,7 +23,7 @@ PARAM_RANGES = (
     ParamRange("cash", 0.0, MAX_AMOUNT, why=_WHY),
     ParamRange("liabilities", 0.0, MAX_AMOUNT, why=_WHY),
     ParamRange("prices0", 0.0, MAX_AMOUNT, low_open=True, why=_WHY),
-    ParamRange("impact", 0.0, MAX_AMOUNT, why="a price that falls with sales; float32 range"),
+    ParamRange("impact_coef", 0.0, MAX_AMOUNT, why="a price that falls with sales; float32 range"),
     ParamRange("exponent", 0.0, 2.0, low_open=True,
                why="a price that falls with sales; X^2 of float32 sales stays finite"),
     ParamRange("withdrawal", 0.0, MAX_AMOUNT, why=_WHY),
@@ -40,7 +40,7 @@ class LiquidationParams:
     cash: jax.Array  # [N]
     liabilities: jax.Array  # [N]
     prices0: jax.Array  # [M]
-    impact: jax.Array  # [M] a_j: a smaller a_j is a more liquid asset
+    impact_coef: jax.Array  # [M] a_j: a smaller a_j is a more liquid asset
     exponent: jax.Array  # [M] delta_j, power impact only
     withdrawal: jax.Array  # [N] cash to hold at the deadline (need = withdrawal)
     leverage_cap: jax.Array  # () risky <= cap x equity at the deadline (need = leverage)
@@ -50,14 +50,14 @@ class LiquidationParams:
 
 
 def make_params(n_banks: int, n_assets: int, *, holdings=50.0, cash=0.0, liabilities=89.0, prices0=1.0,
-                impact=None, exponent=0.5, withdrawal=20.0, leverage_cap=8.0, max_sale=0.5,
+                impact_coef=None, exponent=0.5, withdrawal=20.0, leverage_cap=8.0, max_sale=0.5,
                 default_penalty=0.0, signal_weights=1.0, dtype=None) -> LiquidationParams:
     """Params broadcast to the game's shapes; defaults are docs/liquidation.md's table.
 
-    The default impact rises linearly from 0.002 (asset 0, the most liquid) to
+    The default impact_coef rises linearly from 0.002 (asset 0, the most liquid) to
     0.006 (the last asset); with M = 2 that is [0.002, 0.006]."""
-    if impact is None:
-        impact = np.linspace(0.002, 0.006, n_assets) if n_assets > 1 else np.array([0.002])
+    if impact_coef is None:
+        impact_coef = np.linspace(0.002, 0.006, n_assets) if n_assets > 1 else np.array([0.002])
     dtype = dtype or jax.dtypes.canonicalize_dtype(jnp.float64)
 
     def f(value, shape):
@@ -66,7 +66,7 @@ def make_params(n_banks: int, n_assets: int, *, holdings=50.0, cash=0.0, liabili
     N, M = n_banks, n_assets
     return LiquidationParams(
         holdings=f(holdings, (N, M)), cash=f(cash, (N,)), liabilities=f(liabilities, (N,)),
-        prices0=f(prices0, (M,)), impact=f(impact, (M,)), exponent=f(exponent, (M,)),
+        prices0=f(prices0, (M,)), impact_coef=f(impact_coef, (M,)), exponent=f(exponent, (M,)),
         withdrawal=f(withdrawal, (N,)), leverage_cap=f(leverage_cap, ()), max_sale=f(max_sale, ()),
         default_penalty=f(default_penalty, ()), signal_weights=f(signal_weights, (M,)),
     )

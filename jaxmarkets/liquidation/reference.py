@@ -45,7 +45,7 @@ def run(config: dict, params: dict, holdings0, actions) -> dict:
     N, M, T = config["n_banks"], config["n_assets"], config["horizon"]
     msgs = config["n_messages"] if config.get("communication") == "cheap_talk" else 1
     p0 = [float(x) for x in params["prices0"]]
-    a, delta = params["impact"], params["exponent"]
+    a, delta = params["impact_coef"], params["exponent"]
     L, w = params["liabilities"], params["withdrawal"]
     cap, m, penalty = float(params["leverage_cap"]), float(params["max_sale"]), float(params["default_penalty"])
     h0 = np.array(holdings0, np.float64)

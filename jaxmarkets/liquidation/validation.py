@@ -30,7 +30,7 @@ def check_shapes(params: LiquidationParams, n_banks: int, n_assets: int) -> tupl
         raise InputError(f"holdings has shape {h}; expected [..., n_banks = {n_banks}, n_assets = {n_assets}]")
     batch = h[:-2]
     N, M = n_banks, n_assets
-    expect = {"cash": (N,), "liabilities": (N,), "prices0": (M,), "impact": (M,), "exponent": (M,),
+    expect = {"cash": (N,), "liabilities": (N,), "prices0": (M,), "impact_coef": (M,), "exponent": (M,),
               "withdrawal": (N,), "leverage_cap": (), "max_sale": (), "default_penalty": (),
               "signal_weights": (M,)}
     for name, shape in expect.items():

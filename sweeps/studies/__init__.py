@@ -72,5 +72,10 @@ STUDIES: dict[str, Study] = {
             benches=(("cat", "sweeps.studies.cat.bench"),),
             commands=(("game", "sweeps.studies.cat.game_command"),),
         ),
+        Study(
+            "liquidation", "liquidation", "000",
+            "banks liquidating assets of different liquidity: the 2x2 reduction (learners: later steps)",
+            theory="sweeps.studies.liquidation.theory_command",
+        ),
     )
 }

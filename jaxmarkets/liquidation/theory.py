@@ -1,0 +1,188 @@
+"""The 2x2 reduction: two banks, two assets, one period, one sale size.
+
+Each bank sells q_ij = max_sale * h_ij units of one asset (strategy 0: asset 1,
+strategy 1: asset 2). With X_j the units both choices put on asset j and
+p_j = p0_j f_j(X_j) (impact.py), a bank that sold asset k ends with
+
+    equity, post   c_i + sum_j h_ij p_j - L_i          (its sale's cash equals the
+                                                        marked value it replaces)
+    equity, pre    the same + q_ik (p0_k - p_k)
+    cash, post     q_ik p_k
+    cash, pre      q_ik p0_k                            (the other bank is irrelevant)
+
+or -default_penalty if it defaults (equity < 0, or its need unmet). These are
+the environment's rules for N = 2, M = 2, T = 1, one sale level (`reduction_game`),
+written out per profile; tests hold them against the environment and, for linear
+impact, against hand-derived matrices.
+
+`classify` reads the game's kind off its best responses; `linear_band` gives the
+closed-form boundaries in the liquidity ratio r = a_2 / a_1 for linear impact and
+the symmetric instance (both banks hold h units of each asset at equal prices,
+sale q = phi h, nobody defaults): see docs/liquidation.md.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from jaxmarkets.equilibria import Bimatrix, bimatrix_equilibria
+from jaxmarkets.liquidation.game import LiquidationGame
+from jaxmarkets.liquidation.impact import price_fraction
+
+STRATEGIES = ("sell asset 1", "sell asset 2")
+REDUCTION_STATIC = ("impact", "execution", "objective", "need", "on_default")
+KINDS = ("dominant_strategy", "coordination", "anti_coordination", "matching_pennies", "one_dominant",
+         "degenerate")
+TIE_RTOL = 1e-9  # payoff differences below this share of the largest payoff are ties
+
+
+def reduction_game(**static) -> LiquidationGame:
+    """The environment whose one step is the 2x2 game: the sale table's rows 1 and
+    2 are strategies 0 and 1."""
+    unknown = set(static) - set(REDUCTION_STATIC)
+    if unknown:
+        raise ValueError(f"the 2x2 reduction fixes every static field but {REDUCTION_STATIC}; got {sorted(unknown)}")
+    return LiquidationGame(n_banks=2, n_assets=2, horizon=1, n_levels=1, action_set="one_asset", **static)
+
+
+def _host(params) -> dict[str, np.ndarray]:
+    from dataclasses import fields
+
+    return {f.name: np.asarray(getattr(params, f.name), np.float64) for f in fields(params)}
+
+
+def profile_outcome(game: LiquidationGame, params, s_row: int, s_col: int) -> dict:
+    """Prices, cash, equity, defaults and objective values at one pure profile."""
+    v = _host(params)
+    h, p0 = v["holdings"], v["prices0"]
+    q = np.zeros((2, 2))
+    q[0, s_row] = v["max_sale"] * h[0, s_row]
+    q[1, s_col] = v["max_sale"] * h[1, s_col]
+    X = q.sum(0)
+    p = p0 * price_fraction(game.impact, X, v["impact_coef"], v["exponent"], xp=np)
+    paid = p if game.execution == "post" else p0
+    cash = v["cash"] + (q * paid).sum(1)
+    risky = ((h - q) * p).sum(1)
+    equity = cash + risky - v["liabilities"]
+    met = cash >= v["withdrawal"] if game.need == "withdrawal" else risky <= v["leverage_cap"] * equity
+    default = (equity < 0) | ~met
+    value = equity if game.objective == "equity" else cash - v["cash"]
+    value = np.where(default, -v["default_penalty"], value) + 0.0  # no -0.0 in reports
+    return {"sales": q, "prices": p, "cash": cash, "equity": equity, "defaulted": default, "value": value}
+
+
+def payoff_matrices(game: LiquidationGame, params) -> tuple[Bimatrix, np.ndarray]:
+    """(Bimatrix of objective values [2, 2] each, defaults [2, 2, 2] per profile and bank)."""
+    row, col, dead = np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2, 2), bool)
+    for i in range(2):
+        for j in range(2):
+            out = profile_outcome(game, params, i, j)
+            row[i, j], col[i, j] = out["value"]
+            dead[i, j] = out["defaulted"]
+    return Bimatrix(row, col), dead
+
+
+def best_response_signs(game: Bimatrix):
+    """(row's preference for strategy 0 against col's 0 and 1, col's against row's
+    0 and 1) as signs in {-1, 0, 1}; 0 is a tie within TIE_RTOL."""
+    A, B = np.asarray(game.row, np.float64), np.asarray(game.col, np.float64)
+    scale = max(np.abs(A).max(), np.abs(B).max(), 1e-300)
+    d_row = A[0, :] - A[1, :]
+    d_col = B[:, 0] - B[:, 1]
+    sign = lambda d: np.where(np.abs(d) <= TIE_RTOL * scale, 0, np.sign(d)).astype(int)  # noqa: E731
+    return sign(d_row), sign(d_col)
+
+
+def classify(game: Bimatrix) -> dict:
+    """The kind of the 2x2 game and each bank's dominant strategy (None if none)."""
+    r, c = best_response_signs(game)
+    dominant = {
+        "row": (0 if r[0] > 0 else 1) if r[0] == r[1] != 0 else None,
+        "col": (0 if c[0] > 0 else 1) if c[0] == c[1] != 0 else None,
+    }
+    if (r == 0).any() or (c == 0).any():
+        kind = "degenerate"
+    elif dominant["row"] is not None and dominant["col"] is not None:
+        kind = "dominant_strategy"
+    elif dominant["row"] is not None or dominant["col"] is not None:
+        kind = "one_dominant"
+    else:
+        # no dominance: each bank either matches (prefers 0 against 0, 1 against 1) or differs
+        row_match, col_match = r[0] > 0, c[0] > 0
+        kind = ("coordination" if row_match and col_match else
+                "anti_coordination" if not row_match and not col_match else "matching_pennies")
+    return {"kind": kind, "dominant": dominant}
+
+
+def linear_band(objective: str, execution: str, phi: float):
+    """Closed form, linear impact, symmetric instance: (kind inside, lo, hi) with
+    the strategic kind for lo < r < hi and a dominant strategy (the more liquid
+    asset) outside; None where the game is never strategic.
+
+    cash, post: u = q (1 - 2 a_k q) on the same asset, q (1 - a_k q) apart:
+        own asset 1 is better against 1 iff r > 2, against 2 iff r > 1/2.
+    equity, pre (per h q): -2 a_1 (1 - phi), -(a_1 + a_2) + a_1 phi / -(a_1 + a_2) + a_2 phi,
+        -2 a_2 (1 - phi): asset 1 better against 1 iff r (1 - phi) > 1 - 2 phi,
+        against 2 iff r (1 - 2 phi) > 1 - phi.
+    equity, post: own choice enters as -h a_k q only: dominant unless r = 1.
+    cash, pre: constant in the other's choice (degenerate for equal prices).
+    """
+    if objective == "cash" and execution == "post":
+        return ("anti_coordination", 0.5, 2.0)
+    if objective == "equity" and execution == "pre":
+        if phi >= 0.5:
+            return ("coordination", 0.0, np.inf)
+        return ("coordination", (1 - 2 * phi) / (1 - phi), (1 - phi) / (1 - 2 * phi))
+    return None
+
+
+def predicted_kind(objective: str, execution: str, phi: float, ratio: float) -> str:
+    """The closed-form classification for the symmetric linear instance."""
+    if objective == "cash" and execution == "pre":
+        return "degenerate"
+    band = linear_band(objective, execution, phi)
+    if band is None:
+        return "degenerate" if ratio == 1 else "dominant_strategy"
+    kind, lo, hi = band
+    if lo < ratio < hi:
+        return kind
+    return "degenerate" if ratio in (lo, hi) else "dominant_strategy"
+
+
+def mixed_probability_cash_post(ratio: float) -> float:
+    """Probability of selling asset 1 in the symmetric mixed equilibrium of cash, post:
+    indifference p (1 - 2 a_1 q) + (1 - p)(1 - a_1 q) = p (1 - a_2 q) + (1 - p)(1 - 2 a_2 q)."""
+    return (2 * ratio - 1) / (1 + ratio)
+
+
+def is_symmetric_linear(game: LiquidationGame, params) -> bool:
+    """The instance of the closed-form band: linear impact, both banks alike with
+    equal units of both assets at equal prices, asset 1's impact positive."""
+    v = _host(params)
+    h = v["holdings"]
+    return (game.impact == "linear" and np.all(h == h[0, 0]) and v["prices0"][0] == v["prices0"][1]
+            and v["cash"][0] == v["cash"][1] and v["liabilities"][0] == v["liabilities"][1]
+            and v["impact_coef"][0] > 0 and h[0, 0] > 0)
+
+
+def analyse(game: LiquidationGame, params) -> dict:
+    """Payoffs, every extreme equilibrium and the classification of the 2x2 game."""
+    bimatrix, dead = payoff_matrices(game, params)
+    v = _host(params)
+    a1, a2 = v["impact_coef"]
+    ratio = a2 / a1 if a1 > 0 else None
+    classification = {**classify(bimatrix), "liquidity_ratio": ratio, "closed_form": None}
+    if is_symmetric_linear(game, params) and not dead.any():
+        phi = float(v["max_sale"])
+        band = linear_band(game.objective, game.execution, phi)
+        classification["closed_form"] = {
+            "kind": predicted_kind(game.objective, game.execution, phi, ratio),
+            "band": None if band is None else {"kind": band[0], "ratio_low": band[1], "ratio_high": band[2]},
+            "sale_fraction": phi,
+        }
+    return {
+        "payoffs": bimatrix,
+        "defaults": dead,
+        "equilibria": bimatrix_equilibria(bimatrix),
+        "classification": classification,
+    }
