@@ -137,16 +137,18 @@ def linear_band(objective: str, execution: str, phi: float):
 
 
 def predicted_kind(objective: str, execution: str, phi: float, ratio: float) -> str:
-    """The closed-form classification for the symmetric linear instance."""
+    """The closed-form classification for the symmetric linear instance; a ratio on
+    a boundary (within `TIE_RTOL`) is a tie: degenerate."""
+    on = lambda b: np.isfinite(b) and abs(ratio - b) <= TIE_RTOL * b  # noqa: E731
     if objective == "cash" and execution == "pre":
         return "degenerate"
     band = linear_band(objective, execution, phi)
     if band is None:
-        return "degenerate" if ratio == 1 else "dominant_strategy"
+        return "degenerate" if on(1.0) else "dominant_strategy"
     kind, lo, hi = band
-    if lo < ratio < hi:
-        return kind
-    return "degenerate" if ratio in (lo, hi) else "dominant_strategy"
+    if on(lo) or on(hi):
+        return "degenerate"
+    return kind if lo < ratio < hi else "dominant_strategy"
 
 
 def mixed_probability_cash_post(ratio: float) -> float:
