@@ -143,8 +143,9 @@ def test_equilibria_of_each_kind():
 
 
 def test_theory_command_json(capsys):
-    argv = ["theory", "liquidation", "--set", "objective=cash", "--set", "impact_coef=[0.002,0.003]", "--json"]
-    assert main(argv) == 0
+    argv = ["theory", "liquidation", "--set", "objective=cash", "--set", "impact_coef=[0.002,0.003]",
+            "--episodes", "16"]
+    assert main([*argv, "--json"]) == 0
     r = json.loads(capsys.readouterr().out)
     np.testing.assert_allclose(r["payoffs"]["row"], [[22.5, 23.75], [23.125, 21.25]])
     np.testing.assert_allclose(r["payoffs"]["col"], np.transpose(r["payoffs"]["row"]))
@@ -156,8 +157,14 @@ def test_theory_command_json(capsys):
     np.testing.assert_allclose(mixed[0]["row"], [0.8, 0.2], atol=1e-9)  # (2 r - 1) / (1 + r) at r = 1.5
     # at the mixed equilibrium a bank gets its indifference value p u(1,1) + (1 - p) u(1,2)
     np.testing.assert_allclose(mixed[0]["payoffs"], [0.8 * 22.5 + 0.2 * 23.75] * 2)
-    assert main(["theory", "liquidation"]) == 0
-    assert "dominant_strategy" in capsys.readouterr().out
+    full = r["full_game"]
+    assert set(full["benchmarks"]) == {"myopic", "random", "proportional", "proportional_stochastic"}
+    # the planner's welfare bounds every benchmark's mean and equals its banks' values
+    assert all(b["welfare"] <= full["planner"]["welfare"] + 1e-9 for b in full["benchmarks"].values())
+    assert full["planner"]["welfare"] == pytest.approx(sum(full["planner"]["values"]), rel=1e-12)
+    assert main(argv) == 0  # the same game: the compiled programs are reused
+    text = capsys.readouterr().out
+    assert "anti_coordination" in text and "social planner (exact)" in text
 
 
 @pytest.mark.parametrize("argv, words", [
@@ -165,6 +172,8 @@ def test_theory_command_json(capsys):
     (["--set", "objective=profit"], "objective = 'profit' is not one of"),
     (["--set", "max_sale=0.3"], "allowed: max_sale in [0.4, 1]"),
     (["--set", "n_banks=3"], "unknown field 'n_banks'"),
+    (["--set", "horizon=0"], "horizon = 0 is outside the allowed range [1, inf)"),
+    (["--episodes", "0"], "--episodes = 0 is outside the allowed range [1, 1e+06]"),
 ])
 def test_theory_command_bad_input(capsys, argv, words):
     assert main(["theory", "liquidation", *argv]) == 2

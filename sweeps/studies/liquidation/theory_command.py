@@ -12,9 +12,16 @@ liquidity ratio a_2 / a_1 for linear impact and the symmetric instance.
 Fields for --set: the static readings impact (linear | exponential | power),
 execution (post | pre), objective (equity | cash), need (withdrawal | leverage),
 on_default (liquidate | freeze); and any params field: holdings (a number or
-[[h11, h12], [h21, h22]]), cash, liabilities, prices0, impact ([a1, a2]),
+[[h11, h12], [h21, h22]]), cash, liabilities, prices0, impact_coef ([a1, a2]),
 exponent, withdrawal, leverage_cap, max_sale, default_penalty. Defaults and
 meanings: docs/liquidation.md. In JSON, a null band end is unbounded.
+
+The full game at the same params (two banks, two assets, `horizon` steps,
+`n_levels` sale levels, `action_set`: further --set fields, defaults 2, 2,
+one_asset) is played by the four benchmarks (--episodes each, --seed) and
+solved by the exact social planner (enumeration of every joint sequence, up to
+2^20 of them): `full_game` in the output, welfare = the sum of the banks'
+objective values.
 """
 
 from __future__ import annotations
@@ -34,8 +41,13 @@ def add_parser(subparsers, name: str) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--set", action="append", metavar="NAME=VALUE", default=[], help="see above")
+    p.add_argument("--episodes", type=int, default=256, help="episodes per benchmark (default 256)")
+    p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="write one JSON object to stdout")
     p.set_defaults(func=run)
+
+
+FULL_STATIC = ("horizon", "n_levels", "action_set")
 
 
 def build(assignments: list[str]):
@@ -45,14 +57,50 @@ def build(assignments: list[str]):
     from jaxmarkets.liquidation.theory import REDUCTION_STATIC, reduction_game
 
     static, overrides = split_game_fields(parse_assignments(assignments), LiquidationGame, LiquidationParams,
-                                          REDUCTION_STATIC)
+                                          REDUCTION_STATIC + FULL_STATIC)
+    full_static = {k: static.pop(k) for k in FULL_STATIC if k in static}
     game = reduction_game(**static)
     params = with_overrides(game.default_params(), overrides)
     game.validate(params)
-    return game, params
+    full = dataclasses.replace(game, horizon=2, n_levels=2)
+    full = dataclasses.replace(full, **full_static)  # __post_init__ checks the values
+    full.validate(params)
+    return game, full, params
 
 
-def report(game, params) -> dict:
+def full_game_report(full, params, episodes: int, seed: int) -> dict:
+    """Benchmarks' and the exact planner's welfare in the multi-step game."""
+    import jax
+
+    from jaxmarkets.core import InputError
+    from jaxmarkets.liquidation import benchmarks as bm
+
+    out = jax.tree.map(np.asarray, bm.benchmark_outcomes(full, params, jax.random.key(seed), episodes))
+    benchmarks = {}
+    for kind, o in out.items():
+        sold = o["sales"].sum(axis=(1, 2))  # [episodes, M] units of each asset sold by the banks
+        benchmarks[kind] = {
+            "welfare": float(o["welfare"].mean()),
+            "welfare_se": float(o["welfare"].std() / np.sqrt(episodes)),
+            "defaults": float(o["defaulted"].sum(1).mean()),
+            "sold": sold.mean(0).tolist(),
+            "final_prices": o["prices"].mean(0).tolist(),
+        }
+    try:
+        plan = jax.tree.map(np.asarray, bm.social_planner(full, params, jax.random.key(seed)))
+        planner, planner_error = {
+            "welfare": float(plan["welfare"]), "values": plan["values"].tolist(),
+            "defaulted": plan["defaulted"].tolist(), "sale_rows": plan["sale_rows"].tolist(),
+            "final_prices": plan["prices"].tolist(),
+        }, None
+    except InputError as err:
+        planner, planner_error = None, str(err)
+    return {"static": {f: getattr(full, f) for f in FULL_STATIC}, "episodes": episodes, "seed": seed,
+            "sale_table": full.table.tolist(), "benchmarks": benchmarks, "planner": planner,
+            "planner_error": planner_error}
+
+
+def report(game, params, full=None, episodes: int = 256, seed: int = 0) -> dict:
     from jaxmarkets.liquidation.theory import STRATEGIES, analyse
 
     result = analyse(game, params)
@@ -67,6 +115,7 @@ def report(game, params) -> dict:
         "equilibria": [{"row": e["row"].tolist(), "col": e["col"].tolist(), "payoffs": e["payoffs"].tolist()}
                        for e in result["equilibria"]],
         "classification": result["classification"],
+        "full_game": None if full is None else full_game_report(full, params, episodes, seed),
     }
 
 
@@ -93,14 +142,31 @@ def text(r: dict) -> str:
         where = ("never strategic" if band is None else
                  f"{band['kind']} for {band['ratio_low']:.6g} < r < {band['ratio_high']:.6g}, dominant outside")
         lines.append(f"closed form (linear, symmetric, sale fraction {cf['sale_fraction']:g}): {cf['kind']}; {where}")
+    f = r["full_game"]
+    if f:
+        st = f["static"]
+        lines.append(f"full game: {st['horizon']} steps, {st['n_levels']} levels, {st['action_set']}; welfare "
+                     f"(sum of objective values), mean of {f['episodes']} episodes:")
+        for kind, b in f["benchmarks"].items():
+            lines.append(f"  {kind:<24} {b['welfare']:12.6g} (se {b['welfare_se']:.3g})  defaults {b['defaults']:.3g}"
+                         f"  sold {fmt(b['sold'])}")
+        if f["planner"]:
+            lines.append(f"  {'social planner (exact)':<24} {f['planner']['welfare']:12.6g}  sale rows by step "
+                         f"{f['planner']['sale_rows']}")
+        else:
+            lines.append(f"  social planner: {f['planner_error']}")
     return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
+    from jaxmarkets.core import check_int
+
+    check_int("--episodes", args.episodes, 1, 1_000_000)
+    check_int("--seed", args.seed, 0)
     import jax
 
     with jax.enable_x64(True):
-        game, params = build(args.set)
-        r = report(game, params)
+        game, full, params = build(args.set)
+        r = report(game, params, full, args.episodes, args.seed)
     print_json(r) if args.json else print(text(r))
     return 0
