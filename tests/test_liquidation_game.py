@@ -143,6 +143,12 @@ def test_cheap_talk_and_planner_observations():
     obs, state = private.reset(jax.random.key(3), private.default_params())
     np.testing.assert_array_equal(obs[:, -2:], np.eye(2)[np.asarray(state.recommendation)])
     assert sorted(np.asarray(state.recommendation).tolist()) == [0, 1]
+    public = LiquidationGame(n_banks=4, communication="planner_public")
+    params = public.default_params().replace(signal_weights=jnp.array([3.0, 1.0]))
+    obs, state = public.reset(jax.random.key(4), params)
+    told = np.eye(2)[np.asarray(state.recommendation)]
+    assert told[:, 0].sum() == 3  # three of four banks told the asset of weight 3 / 4
+    np.testing.assert_array_equal(obs[:, -8:], np.tile(told.reshape(-1), (4, 1)))
 
 
 # ---------------------------------------------------------------- bad input
