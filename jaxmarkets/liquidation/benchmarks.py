@@ -47,8 +47,9 @@ def policy_actions(kind: str, env: LiquidationGame, state, params, key):
     N, M, K = env.n_banks, env.n_assets, env.n_levels
     held = state.holdings > 0
     values = state.holdings * state.prices  # [N, M] at current prices
-    top = params.max_sale * state.holdings0 * state.prices  # value of the top level per asset
-    top = jnp.minimum(top, values)
+    # value of the top level per asset at current prices (a sale is then capped at
+    # what is left, so a level chosen from it never sells more than intended)
+    top = params.max_sale * state.holdings0 * state.prices
     steps_left = jnp.maximum(env.horizon - state.t, 1)
     target = env.need_left(state.cash, state.holdings, state.prices, params) / steps_left
     active = (target > 0) & held.any(1)
