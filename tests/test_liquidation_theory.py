@@ -179,3 +179,16 @@ def test_theory_command_bad_input(capsys, argv, words):
     assert main(["theory", "liquidation", *argv]) == 2
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1, err
+
+
+def test_classification_map_is_the_closed_form_on_the_symmetric_instance():
+    with jax.enable_x64(True):
+        game = th.reduction_game()
+        phi = 0.4
+        out = th.classification_map(game, symmetric(game, 1.0, phi))
+    for reading, kinds in out["kinds"].items():
+        objective, execution = reading.split("/")
+        want = [th.predicted_kind(objective, execution, phi, r) for r in out["ratios"]]
+        assert kinds == want, reading
+    # the cash/post band (1/2, 2) is 2^-1 .. 2^1 on the log grid: 15 strict interior points
+    assert out["kinds"]["cash/post"].count("anti_coordination") == 15

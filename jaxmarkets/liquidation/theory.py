@@ -167,6 +167,28 @@ def is_symmetric_linear(game: LiquidationGame, params) -> bool:
             and v["impact_coef"][0] > 0 and h[0, 0] > 0)
 
 
+MAP_RATIOS = 2.0 ** np.linspace(-3, 3, 49)  # 1/8 .. 8; 1/2, 1 and 2 exactly
+READINGS = (("equity", "post"), ("equity", "pre"), ("cash", "post"), ("cash", "pre"))
+
+
+def classification_map(game: LiquidationGame, params, ratios=MAP_RATIOS) -> dict:
+    """The kind of the 2x2 game at each liquidity ratio r (impact_coef = [a_1, r a_1])
+    for each objective and execution timing, the rest of the instance as given:
+    the data of the map in (ratio, objective)."""
+    import dataclasses
+
+    a1 = np.asarray(params.impact_coef, np.float64)[0]
+    kinds = {}
+    for objective, execution in READINGS:
+        reading = dataclasses.replace(game, objective=objective, execution=execution)
+        row = []
+        for r in ratios:
+            scaled = params.replace(impact_coef=np.array([a1, r * a1]))
+            row.append(classify(payoff_matrices(reading, scaled)[0])["kind"])
+        kinds[f"{objective}/{execution}"] = row
+    return {"ratios": [float(r) for r in ratios], "impact_coef_1": float(a1), "kinds": kinds}
+
+
 def analyse(game: LiquidationGame, params) -> dict:
     """Payoffs, every extreme equilibrium and the classification of the 2x2 game."""
     bimatrix, dead = payoff_matrices(game, params)
@@ -187,4 +209,5 @@ def analyse(game: LiquidationGame, params) -> dict:
         "defaults": dead,
         "equilibria": bimatrix_equilibria(bimatrix),
         "classification": classification,
+        "map": classification_map(game, params),
     }

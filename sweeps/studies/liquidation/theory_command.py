@@ -115,6 +115,7 @@ def report(game, params, full=None, episodes: int = 256, seed: int = 0) -> dict:
         "equilibria": [{"row": e["row"].tolist(), "col": e["col"].tolist(), "payoffs": e["payoffs"].tolist()}
                        for e in result["equilibria"]],
         "classification": result["classification"],
+        "classification_map": result["map"],
         "full_game": None if full is None else full_game_report(full, params, episodes, seed),
     }
 
@@ -142,6 +143,13 @@ def text(r: dict) -> str:
         where = ("never strategic" if band is None else
                  f"{band['kind']} for {band['ratio_low']:.6g} < r < {band['ratio_high']:.6g}, dominant outside")
         lines.append(f"closed form (linear, symmetric, sale fraction {cf['sale_fraction']:g}): {cf['kind']}; {where}")
+    m = r["classification_map"]
+    symbol = {"dominant_strategy": "D", "coordination": "C", "anti_coordination": "A", "matching_pennies": "M",
+              "one_dominant": "O", "degenerate": "."}
+    lines.append(f"classification map over r = a2/a1 from {m['ratios'][0]:g} to {m['ratios'][-1]:g} "
+                 f"(log grid, a1 = {m['impact_coef_1']:g}; D dominant, C coordination, A anti-coordination, "
+                 "M matching pennies, O one dominant, . tie):")
+    lines += [f"  {reading:<12} {''.join(symbol[k] for k in kinds)}" for reading, kinds in m["kinds"].items()]
     f = r["full_game"]
     if f:
         st = f["static"]
