@@ -22,6 +22,11 @@ one_asset) is played by the four benchmarks (--episodes each, --seed) and
 solved by the exact social planner (enumeration of every joint sequence, up to
 2^20 of them): `full_game` in the output, welfare = the sum of the banks'
 objective values.
+
+`--banks 3,5,10`: the one-period game of N banks alike to bank 1 (same book,
+same sale) for each N: the payoffs u_k(n) of selling asset k when n others sell
+asset 1, from the environment, and every symmetric equilibrium p (probability of
+selling asset 1): `symmetric_n_banks` in the output.
 """
 
 from __future__ import annotations
@@ -41,6 +46,8 @@ def add_parser(subparsers, name: str) -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--set", action="append", metavar="NAME=VALUE", default=[], help="see above")
+    p.add_argument("--banks", default="", metavar="N1,N2,...",
+                   help="also the symmetric one-period game of N alike banks (bank 1's book) for each N >= 2")
     p.add_argument("--episodes", type=int, default=256, help="episodes per benchmark (default 256)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true", help="write one JSON object to stdout")
@@ -100,7 +107,21 @@ def full_game_report(full, params, episodes: int, seed: int) -> dict:
             "planner_error": planner_error}
 
 
-def report(game, params, full=None, episodes: int = 256, seed: int = 0) -> dict:
+def parse_banks(text: str) -> list[int]:
+    from jaxmarkets.core import InputError, check_int
+
+    if not text:
+        return []
+    try:
+        banks = [int(x) for x in text.split(",")]
+    except ValueError:
+        raise InputError(f"--banks = {text!r} must be integers N >= 2 separated by commas") from None
+    for n in banks:
+        check_int("--banks", n, 2, 1000)
+    return banks
+
+
+def report(game, params, full=None, episodes: int = 256, seed: int = 0, banks=()) -> dict:
     from jaxmarkets.liquidation.theory import STRATEGIES, analyse
 
     result = analyse(game, params)
@@ -117,7 +138,15 @@ def report(game, params, full=None, episodes: int = 256, seed: int = 0) -> dict:
         "classification": result["classification"],
         "classification_map": result["map"],
         "full_game": None if full is None else full_game_report(full, params, episodes, seed),
+        "symmetric_n_banks": [symmetric_report(game, params, n) for n in banks],
     }
+
+
+def symmetric_report(game, params, n_banks: int) -> dict:
+    from jaxmarkets.liquidation import symmetric
+
+    static = {f: getattr(game, f) for f in ("impact", "execution", "objective", "need", "on_default")}
+    return symmetric.analyse(n_banks, static, params)
 
 
 def text(r: dict) -> str:
@@ -150,6 +179,9 @@ def text(r: dict) -> str:
                  f"(log grid, a1 = {m['impact_coef_1']:g}; D dominant, C coordination, A anti-coordination, "
                  "M matching pennies, O one dominant, . tie):")
     lines += [f"  {reading:<12} {''.join(symbol[k] for k in kinds)}" for reading, kinds in m["kinds"].items()]
+    for sym in r["symmetric_n_banks"]:
+        eqs = ", ".join("every p (all ties)" if p is None or p != p else f"{p:.6g}" for p in sym["equilibria"])
+        lines.append(f"{sym['n_banks']} alike banks, one period: symmetric equilibria p(sell asset 1) = {eqs}")
     f = r["full_game"]
     if f:
         st = f["static"]
@@ -171,10 +203,11 @@ def run(args: argparse.Namespace) -> int:
 
     check_int("--episodes", args.episodes, 1, 1_000_000)
     check_int("--seed", args.seed, 0)
+    banks = parse_banks(args.banks)
     import jax
 
     with jax.enable_x64(True):
         game, full, params = build(args.set)
-        r = report(game, params, full, args.episodes, args.seed)
+        r = report(game, params, full, args.episodes, args.seed, banks)
     print_json(r) if args.json else print(text(r))
     return 0
