@@ -29,7 +29,7 @@ def setitem(path, value):
 
 
 @pytest.mark.parametrize("change, words", [
-    (setitem(("specialists", 0, "fees", "shout"), -1), ["specialists[0].fees.shout", "-1", "[0, inf)"]),
+    (setitem(("specialists", 0, "fees", "shout"), -1), ["specialists[0].fees.shout", "-1", "[0, 1e+06]"]),
     (setitem(("specialists", 1, "fees", "profit"), 1.5), ["specialists[1].fees.profit", "[0, 1]"]),
     (setitem(("specialists", 0, "pricing", "k"), 1.5), ["specialists[0].pricing.k", "1.5", "[0, 1]"]),
     (setitem(("specialists", 0, "pricing", "k"), -0.1), ["pricing.k", "[0, 1]"]),

@@ -172,13 +172,14 @@ def calls(cfg: StudyConfig, task, log=print) -> list[dict]:
 def tournament(cfg: StudyConfig, task, log=print) -> tuple[list[dict], list[dict]]:
     """(b): the fixed families against each other for a mixed population."""
     from jaxmarkets.cat import CatGame
+    from jaxmarkets.cat.params import with_fees
 
     def cell():
         share = max(1, cfg.traders // len(cfg.tournament_mix))
         mix = {s: share for s in cfg.tournament_mix}
         specs = tuple({"name": n, **s} for n, s, _ in TOURNAMENT)
         game = CatGame(days=cfg.tournament_days, rounds=cfg.rounds, buyers=mix, sellers=mix, specialists=specs)
-        params = game.default_params().replace(fees=np.asarray([f for _, _, f in TOURNAMENT], np.float32))
+        params = with_fees(game.default_params(), np.asarray([f for _, _, f in TOURNAMENT], np.float32))
         out = _run(game, params, cfg.tournament_seeds, _seed(cfg, "tournament"))
         return {k: getattr(out, k) for k in ("score", "market_share", "profit_share", "tsr", "profit", "traders",
                                              "efficiency", "fees", "strategy_profit")}
