@@ -10,7 +10,8 @@ and ":daily" (a fee schedule): e.g. "tournament", "cutter",
 2. evaluate, on the same `eval_games` seeds (common random numbers), every
    menu option announced every day (the best constant option, found by brute
    force: what the learner should find if it learns) and the learned greedy
-   policy, whose score is compared with each rival's in that field.
+   policy, whose score is compared with each rival's in that field. With
+   (options + 1) x eval_games = games, evaluation reuses training's program.
 
 The traders are ZI-C by default (a learner needs thousands of games; the
 mixed population with GD traders costs 20x more per game-day, docs/cat.md).
@@ -103,12 +104,13 @@ def run_field(cfg: LearnedConfig, run: str, tournament, seed: int, log=print) ->
     trained = train(play, menu, days, bandit, log)
     # every option announced every day, and the greedy learned policy, on the same eval seeds
     eval_keys = np.asarray(jax.random.key_data(jax.random.split(jax.random.key(seed + 7_919), e)))
-    constant = np.repeat(np.repeat(menu[:, None, None, :], e, 1), days, 2).reshape(m * e, days, 5)
-    opt = run_games(game, params, m * e, seat=seat, seat_fees=constant, keys=np.tile(eval_keys, (m, 1)))
-    option_scores = np.asarray(opt.score[..., seat], np.float64).reshape(m, e, days).mean(2)  # [M, games]
+    # one batch (one program): M constant options, then the learned policy, each on the same e games
     learned_fees = greedy_fees(trained.logits, menu, days, schedule)
-    ev = run_games(game, params, e, seat=seat, seat_fees=np.repeat(learned_fees[None], e, 0), keys=eval_keys)
-    out = {f"eval_{k}": np.asarray(getattr(ev, k), np.float64) for k in METRICS}
+    fees = np.concatenate([np.repeat(menu[:, None, :], days, 1), learned_fees[None]])  # [M + 1, days, 5]
+    both = run_games(game, params, (m + 1) * e, seat=seat, seat_fees=np.repeat(fees, e, 0),
+                     keys=np.tile(eval_keys, (m + 1, 1)))
+    option_scores = np.asarray(both.score[: m * e, :, seat], np.float64).reshape(m, e, days).mean(2)  # [M, games]
+    out = {f"eval_{k}": np.asarray(getattr(both, k)[m * e:], np.float64) for k in METRICS}
     out.update(
         curve=np.asarray([h["score"] for h in trained.history]),
         probabilities=probabilities(trained.logits), learned_fees=learned_fees, menu=menu,
