@@ -10,8 +10,8 @@ families, together and head to head.
 --quick (the default): 30 + 30 traders, 8 games of 8 days per cell, a
 tournament of 4 games x 20 days, (c) 3 runs of 25 x 128 training games; a
 few minutes on a 2-core CPU. --full: 100 + 100 traders, 50 games of 20 days,
-40 tournament games of 40 days, (c) more runs of 40 x 256 training games and
-200 evaluation games. Every cell is written when it finishes: --resume
+40 tournament games of 40 days, (c) 9 runs of 30 x 192 training games of 20 days
+and 100 evaluation games. --parts a,b,c runs only some parts. Every cell is written when it finishes: --resume
 continues a killed run.
 """
 
@@ -32,6 +32,7 @@ def add_parser(subparsers, name: str) -> None:
     add_reproduce_arguments(p, name, quick="30 + 30 traders, 8 games per cell, a few minutes on a CPU",
                             full="100 + 100 traders, 50 games of 20 days per cell")
     p.add_argument("--seeds", type=int, default=None, help="games per cell (overrides the mode)")
+    p.add_argument("--parts", default="a,b,c", help="which parts to run, a subset of a,b,c (default all)")
     p.set_defaults(func=run)
 
 
@@ -43,6 +44,7 @@ def run(args) -> int:
     if args.seeds is not None:
         check_int("--seeds", args.seeds, 2)
         cfg = dataclasses.replace(cfg, seeds=args.seeds, tournament_seeds=args.seeds)
+    cfg = dataclasses.replace(cfg, parts=tuple(p.strip() for p in args.parts.split(",") if p.strip()))
     cfg.validate()
     manifest = run_study(cfg, out, force=args.force, resume=args.resume)
     print(f"results in {out}: " + ", ".join(f"{k} {v:.1f} s" for k, v in manifest["timings_s"].items()))

@@ -32,7 +32,7 @@ import zlib
 
 import numpy as np
 
-from jaxmarkets.core import check_choice, check_int
+from jaxmarkets.core import InputError, check_choice, check_int
 from sweeps.engine.results import ResultsDir, write_csv
 from sweeps.engine.tasks import TaskRunner
 from sweeps.studies.cat.learned import BanditConfig
@@ -57,6 +57,9 @@ TOURNAMENT = (
 )
 
 
+PARTS = ("a", "b", "c")
+
+
 @dataclasses.dataclass(frozen=True)
 class StudyConfig:
     mode: str
@@ -73,6 +76,7 @@ class StudyConfig:
     call_strategies: tuple[str, ...] = ("zic", "gd")
     tournament_mix: tuple[str, ...] = ("zic", "zip", "gd", "re")  # equal shares per side
     learned: LearnedConfig = LearnedConfig()  # part (c)
+    parts: tuple[str, ...] = PARTS  # which of (a), (b), (c) to run
 
     def validate(self) -> None:
         check_int("traders", self.traders, 4)
@@ -88,16 +92,20 @@ class StudyConfig:
         for m in self.markets:
             check_choice("markets", m, tuple(MARKETS))
         self.learned.validate(tuple(t[0] for t in TOURNAMENT))
+        if not self.parts:
+            raise InputError(f"--parts is empty; allowed: a subset of {','.join(PARTS)}")
+        for part in self.parts:
+            check_choice("--parts", part, PARTS)
 
 
 QUICK = StudyConfig(mode="quick", traders=30, days=8, rounds=10, seeds=8, calls=(1, 2, 5, 10, 20, 50),
                     tournament_days=20, tournament_seeds=4)
 FULL = StudyConfig(mode="full", traders=100, days=20, rounds=10, seeds=50, calls=(1, 2, 5, 10, 20, 50, 100),
                    tournament_days=40, tournament_seeds=40,
-                   learned=LearnedConfig(traders=30, days=20, eval_games=200,
+                   learned=LearnedConfig(traders=20, days=20, eval_games=100,
                                          runs=("tournament", "tournament:day", "tournament:daily",
                                                *(t[0] for t in TOURNAMENT)),
-                                         bandit=BanditConfig(iterations=40, games=256)))
+                                         bandit=BanditConfig(iterations=30, games=192)))
 
 
 def _seed(cfg: StudyConfig, name: str) -> int:
@@ -233,35 +241,41 @@ def run_study(cfg: StudyConfig, out, force: bool = False, resume: bool = False, 
                          force=force)
     task = TaskRunner(results.path, resume)
     timings = {}
-    t0 = time.perf_counter()
-    single_rows, single_days = single(cfg, task, log)
-    timings["single"] = time.perf_counter() - t0
-    write_csv(results.file("single.csv"), single_rows)
-    write_csv(results.file("single_days.csv"), single_days)
-    plot_single(single_days, results.file("single.png"), cfg)
-    t0 = time.perf_counter()
-    call_rows = calls(cfg, task, log)
-    timings["calls"] = time.perf_counter() - t0
-    write_csv(results.file("calls.csv"), call_rows)
-    plot_calls(call_rows, results.file("calls.png"), cfg)
-    t0 = time.perf_counter()
-    t_rows, t_days = tournament(cfg, task, log)
-    timings["tournament"] = time.perf_counter() - t0
-    write_csv(results.file("tournament.csv"), t_rows)
-    write_csv(results.file("tournament_days.csv"), t_days)
-    plot_tournament(t_days, results.file("tournament.png"), cfg)
-    t0 = time.perf_counter()
-    l_rows, l_learners, l_curves = learned(cfg, task, log)
-    timings["learned"] = time.perf_counter() - t0
-    write_csv(results.file("learned.csv"), l_rows)
-    write_csv(results.file("learned_summary.csv"), l_learners)
-    write_csv(results.file("learned_curves.csv"), [{"run": run, "iteration": i, "mean_daily_score": float(x)}
-                                                   for run, (curve, _, _) in l_curves.items()
-                                                   for i, x in enumerate(curve)])
-    write_csv(results.file("learned_options.csv"), [
-        {"run": run, "option": option_label(fees), "score": float(score)}
-        for run, (_, scores, learner) in l_curves.items()
-        for fees, score in zip(fee_menu(dict(cfg.learned.menu)), scores)])
-    plot_learned(l_curves, results.file("learned.png"), cfg)
-    results.finish(single_rows, {"calls": call_rows, "tournament": t_rows, "learned": l_learners}, timings)
+    single_rows, call_rows, t_rows, l_learners = [], [], [], []
+    if "a" in cfg.parts:
+        t0 = time.perf_counter()
+        single_rows, single_days = single(cfg, task, log)
+        timings["single"] = time.perf_counter() - t0
+        write_csv(results.file("single.csv"), single_rows)
+        write_csv(results.file("single_days.csv"), single_days)
+        plot_single(single_days, results.file("single.png"), cfg)
+        t0 = time.perf_counter()
+        call_rows = calls(cfg, task, log)
+        timings["calls"] = time.perf_counter() - t0
+        write_csv(results.file("calls.csv"), call_rows)
+        plot_calls(call_rows, results.file("calls.png"), cfg)
+    if "b" in cfg.parts:
+        t0 = time.perf_counter()
+        t_rows, t_days = tournament(cfg, task, log)
+        timings["tournament"] = time.perf_counter() - t0
+        write_csv(results.file("tournament.csv"), t_rows)
+        write_csv(results.file("tournament_days.csv"), t_days)
+        plot_tournament(t_days, results.file("tournament.png"), cfg)
+    if "c" in cfg.parts:
+        t0 = time.perf_counter()
+        l_rows, l_learners, l_curves = learned(cfg, task, log)
+        timings["learned"] = time.perf_counter() - t0
+        write_csv(results.file("learned.csv"), l_rows)
+        write_csv(results.file("learned_summary.csv"), l_learners)
+        write_csv(results.file("learned_curves.csv"), [{"run": run, "iteration": i, "mean_daily_score": float(x)}
+                                                       for run, (curve, _, _) in l_curves.items()
+                                                       for i, x in enumerate(curve)])
+        write_csv(results.file("learned_options.csv"), [
+            {"run": run, "option": option_label(fees), "score": float(score)}
+            for run, (_, scores, learner) in l_curves.items()
+            for fees, score in zip(fee_menu(dict(cfg.learned.menu)), scores)])
+        plot_learned(l_curves, results.file("learned.png"), cfg)
+    # summary.csv: part (a)'s table, or the first part run
+    rows = single_rows or t_rows or l_learners
+    results.finish(rows, {"calls": call_rows, "tournament": t_rows, "learned": l_learners}, timings)
     return results.manifest
