@@ -175,20 +175,29 @@ def raise_input(field, message):
     raise InputError(f"{field} {message}")
 
 
-def simulate(game: CatGame, params: CatParams, key):
+def simulate(game: CatGame, params: CatParams, key, seat: int | None = None, seat_fees=None):
     """The whole game under the specialists' own charging policies.
 
-    Returns (metrics: DayMetrics with a leading day axis, records or None)."""
+    seat, seat_fees [D, 5]: specialist `seat` announces seat_fees[d] on day d
+    instead (a learned specialist's choices; its rivals' charging policies see
+    them as any announcement). Returns (metrics: DayMetrics with a leading day
+    axis, records or None)."""
     st = game.static
     day = make_day(st, params)
     k_init, k_days = jax.random.split(key)
     state = init_state(st, params, k_init)
+    keys = jax.random.split(k_days, game.days)
 
-    def body(state, k):
-        state, out, records = day(state, state.day.markets.fees, k)
+    def body(state, xs):
+        k, own = xs
+        fees = state.day.markets.fees
+        if seat is not None:
+            fees = fees.at[seat].set(own)
+        state, out, records = day(state, fees, k)
         return state, (out, records)
 
-    _, (out, records) = jax.lax.scan(body, state, jax.random.split(k_days, game.days))
+    own = jnp.zeros((game.days, len(FEES)), jnp.float32) if seat is None else jnp.asarray(seat_fees, jnp.float32)
+    _, (out, records) = jax.lax.scan(body, state, (keys, own))
     return out, records
 
 
