@@ -74,3 +74,26 @@ def test_gradient_and_group_advantages_by_hand():
     two_days = np.asarray([[1.0, 2.0], [0.0, 0.0]])
     np.testing.assert_allclose(advantages(two_days, "return", group=2), [[1.5, 1.0], [-1.5, -1.0]])
     np.testing.assert_allclose(probabilities(np.log([[1.0, 3.0]])), [[0.25, 0.75]])
+
+
+def test_a_seat_announcing_its_own_fixed_fees_plays_the_same_game():
+    """simulate(seat, seat_fees) with the fees the seat's fixed policy would
+    announce is the plain game; other fees are announced as given."""
+    import jax
+
+    from jaxmarkets.cat.game import simulate
+    from jaxmarkets.cat.params import fee_table, with_fees
+
+    game, params, _ = field_game(CFG, "free", (FREE,))
+    params = with_fees(params, np.asarray([[0, 0, 0, 0, 0], [0.5, 0, 0.1, 1, 0.2]], np.float32))
+    run = jax.jit(lambda fees: simulate(game, params, jax.random.key(5), 1, fees)[0])
+    own = np.tile(np.asarray(fee_table(params))[1], (CFG.days, 1))
+    plain = jax.jit(lambda: simulate(game, params, jax.random.key(5))[0])()
+    same = run(own)
+    for a, b in zip(plain, same):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    other = own.copy()
+    other[2:, 0] = 7.0  # registration 7 from day 2
+    out = run(other)
+    np.testing.assert_array_equal(np.asarray(out.fees)[:, 1], other)
+    assert np.asarray(out.income)[2:, 1, 0].sum() > 0 and not np.array_equal(np.asarray(out.score), np.asarray(same.score))
