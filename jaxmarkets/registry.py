@@ -64,6 +64,15 @@ GAMES: dict[str, GameEntry] = {
               "action_set": "grid", "portfolios": "random", "diversification": 2}),
             horizon=4, vary="impact_coef",
         ),
+        GameEntry(
+            "cat", "jaxmarkets.cat.game:CatGame", "004",
+            "CAT market design: specialists' exchanges (fees, CDA / clearing house) compete for traders",
+            # tiny and cheap to compile: ZI-C and Roth-Erev traders, a CDA and a clearing house
+            ({"days": 3, "rounds": 2, "buyers": (("zic", 2), ("re", 1)), "sellers": (("zic", 2), ("re", 1)),
+              "specialists": ({"name": "cda"},
+                              {"name": "ch", "clearing": "round", "accepting": "always", "pricing": "uniform"})},),
+            horizon=3, vary="epsilon",
+        ),
     )
 }
 

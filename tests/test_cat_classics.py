@@ -10,6 +10,7 @@ import pytest
 
 from jaxmarkets.cat import CatGame, simulate_many
 from jaxmarkets.cat.metrics import scores
+from jaxmarkets.cat.params import with_fees
 
 SEEDS = 8
 
@@ -94,7 +95,7 @@ def test_traders_leave_a_high_fee_market_for_an_identical_free_one():
     # more than it can earn: whoever tries the dear market loses there
     game = CatGame(days=6, rounds=3, buyers={"zic": 20}, sellers={"zic": 20},
                    specialists=({"name": "free"}, {"name": "dear"}))
-    params = game.default_params().replace(fees=jnp.asarray([[0.0] * 5, [1000.0, 0, 0, 0, 0]], jnp.float32))
+    params = with_fees(game.default_params(), jnp.asarray([[0.0] * 5, [1000.0, 0, 0, 0, 0]], jnp.float32))
     out = simulate_many(game, params, jax.random.split(jax.random.key(1), 4))
     share = np.asarray(out.market_share)[..., 0]  # (seed, day)
     assert share[:, 0].mean() == pytest.approx(0.5, abs=0.15)  # day 0: uniform choice

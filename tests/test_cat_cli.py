@@ -29,7 +29,7 @@ def setitem(path, value):
 
 
 @pytest.mark.parametrize("change, words", [
-    (setitem(("specialists", 0, "fees", "shout"), -1), ["specialists[0].fees.shout", "-1", "[0, inf)"]),
+    (setitem(("specialists", 0, "fees", "shout"), -1), ["specialists[0].fees.shout", "-1", "[0, 1e+06]"]),
     (setitem(("specialists", 1, "fees", "profit"), 1.5), ["specialists[1].fees.profit", "[0, 1]"]),
     (setitem(("specialists", 0, "pricing", "k"), 1.5), ["specialists[0].pricing.k", "1.5", "[0, 1]"]),
     (setitem(("specialists", 0, "pricing", "k"), -0.1), ["pricing.k", "[0, 1]"]),
@@ -73,6 +73,8 @@ def test_malformed_or_missing_config_exit_2(tmp_path, capsys):
     assert "--seeds" in capsys.readouterr().err
     assert main(["bench", "cat", "--scenarios", "zic,vickrey"]) == 2
     assert "--scenarios" in capsys.readouterr().err
+    assert main(["reproduce", "cat", "--parts", "a,d", "--out", str(tmp_path / "r")]) == 2
+    assert "--parts = 'd'" in capsys.readouterr().err
 
 
 def test_game_json_has_the_issue_keys(tmp_path, capsys):

@@ -9,6 +9,7 @@ import pytest
 from cat_helpers import draws, jax_day
 from jaxmarkets.cat import CatGame, SpecialistSpec
 from jaxmarkets.cat.day import called, init_state, make_day
+from jaxmarkets.cat.params import fee_table, with_fees
 from jaxmarkets.cat.reference import Market, reference_day
 
 # two programs cover the code paths: the continuous book (quote beating, the
@@ -23,7 +24,7 @@ CASES = [
 @pytest.mark.parametrize("spec, fees", CASES, ids=lambda x: getattr(x, "clearing", ""))
 def test_one_day_matches_numpy_reference_trade_by_trade(spec, fees):
     game = CatGame(days=1, rounds=5, buyers={"zic": 12}, sellers={"zic": 10}, specialists=(spec,), record=True)
-    params = game.default_params().replace(fees=jnp.asarray([fees], jnp.float32))
+    params = with_fees(game.default_params(), jnp.asarray([fees], jnp.float32))
     st = game.static
     for seed, calls in ((3, spec.calls), (4, 3)):
         params = params.replace(calls=jnp.asarray([calls], jnp.int32))
@@ -44,12 +45,12 @@ def test_one_day_matches_numpy_reference_trade_by_trade(spec, fees):
 
 def _two_traders(fees, values, entitlement=1, k=0.6):
     game = CatGame(days=1, rounds=1, buyers={"truth": 1}, sellers={"truth": 1})
-    params = game.default_params().replace(fees=jnp.asarray([fees], jnp.float32), k=jnp.asarray([k], jnp.float32),
-                                           entitlement=jnp.asarray(entitlement, jnp.int32))
+    params = with_fees(game.default_params(), jnp.asarray([fees], jnp.float32)).replace(
+        k=jnp.asarray([k], jnp.float32), entitlement=jnp.asarray(entitlement, jnp.int32))
     state = init_state(game.static, params, jax.random.key(0))
     traders = state.day.traders._replace(value=jnp.asarray(values, jnp.float32))
     state = state._replace(day=state.day._replace(traders=traders))
-    after, out, _ = jax.jit(make_day(game.static, params))(state, params.fees, jax.random.key(1))
+    after, out, _ = jax.jit(make_day(game.static, params))(state, fee_table(params), jax.random.key(1))
     return np.asarray(after.day.traders.profit), out
 
 

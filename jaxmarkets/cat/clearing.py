@@ -81,7 +81,7 @@ def make_call(st, params):
         # each trader's trade price (NaN: none)
         flat_p = price.reshape(-1)
         flat_c = cross.reshape(-1)
-        tp = jnp.full(T + 1, jnp.nan).at[jnp.where(flat_c, bid_id.reshape(-1), T)].set(flat_p)
+        tp = jnp.full(T + 1, jnp.nan, jnp.float32).at[jnp.where(flat_c, bid_id.reshape(-1), T)].set(flat_p)
         tp = tp.at[jnp.where(flat_c, ask_id.reshape(-1), T)].set(flat_p)[:T]
         traded = ~jnp.isnan(tp)
         tp0 = jnp.where(traded, tp, 0.0)

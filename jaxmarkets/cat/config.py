@@ -40,7 +40,7 @@ import numpy as np
 
 from jaxmarkets.core import InputError, check_choice, check_int, check_range
 from jaxmarkets.cat.game import CatGame
-from jaxmarkets.cat.params import CatParams
+from jaxmarkets.cat.params import RANGE, CatParams, with_fees
 from jaxmarkets.cat.spec import (ACCEPTING, ASSESSMENT, CHARGING, CLEARING, FEES, GD_READINGS, PRICING, SELECTION,
                                  STRATEGIES, SpecialistSpec, as_population)
 
@@ -62,6 +62,12 @@ def _number(name: str, value, low=None, high=None, **kw) -> float:
         raise InputError(f"{name} = {value!r} must be a number")
     check_range(name, value, low, high, **kw)
     return float(value)
+
+
+def _ranged(name: str, value, field: str) -> float:
+    """A number within the documented range of params field `field` (params.RANGES)."""
+    r = RANGE[field]
+    return _number(name, value, r.low, r.high, low_open=r.low_open, high_open=r.high_open)
 
 
 def _integer(name: str, value, low: int, high: int | None = None) -> int:
@@ -96,13 +102,14 @@ def _specialist(j: int, raw) -> tuple[SpecialistSpec, dict[str, Any]]:
     accepting = body.get("accepting", "quote_beating")
     check_choice(f"{name}.accepting", accepting, ACCEPTING)
     pricing, p_opts = _kind(f"{name}.pricing", body.get("pricing", "discriminatory"), PRICING, ("k",))
-    k = _number(f"{name}.pricing.k", p_opts.get("k", 0.5), 0.0, 1.0)
+    k = _ranged(f"{name}.pricing.k", p_opts.get("k", 0.5), "k")
     charging, c_opts = _kind(f"{name}.charging", body.get("charging", "fixed"), CHARGING, ("scale",))
-    scale = _number(f"{name}.charging.scale", c_opts.get("scale", 0.8), 0.0, 1.0)
+    scale = _ranged(f"{name}.charging.scale", c_opts.get("scale", 0.8), "cut_scale")
     fees_raw = _object(f"{name}.fees", body.get("fees", {}), FEES)
-    fees = [_number(f"{name}.fees.{f}", fees_raw.get(f, 0.0), 0.0, 1.0 if f == "profit" else None) for f in FEES]
+    fees = [_ranged(f"{name}.fees.{f}", fees_raw.get(f, 0.0), "profit_fee" if f == "profit" else "flat_fees")
+            for f in FEES]
     calls = _integer(f"{name}.calls", body.get("calls", 0), 0)
-    delta = _number(f"{name}.delta", body.get("delta", 0.0), 0.0)
+    delta = _ranged(f"{name}.delta", body.get("delta", 0.0), "eq_delta")
     spec = SpecialistSpec(name=label, clearing=clearing, accepting=accepting, pricing=pricing, charging=charging,
                           calls=calls)
     return spec, {"fees": fees, "k": k, "cut_scale": scale, "eq_delta": delta}
@@ -123,9 +130,9 @@ def game_from_dict(data) -> tuple[CatGame, CatParams]:
     values = traders.get("values", [50, 150])
     if not isinstance(values, list) or len(values) != 2:
         raise InputError(f"traders.values = {values!r} must be a list [low, high]")
-    cap = _number("price_cap", data.get("price_cap", 1000.0), 0.0, low_open=True)
-    low = _number("traders.values[0]", values[0], 0.0, cap)
-    high = _number("traders.values[1]", values[1], low, cap)
+    cap = _ranged("price_cap", data.get("price_cap", 1000.0), "price_cap")
+    low = _number("traders.values[0]", _ranged("traders.values[0]", values[0], "value_low"), 0.0, cap)
+    high = _number("traders.values[1]", _ranged("traders.values[1]", values[1], "value_high"), low, cap)
     entitlement = _integer("traders.entitlement", traders.get("entitlement", 3), 1)
     redraw = traders.get("redraw_values", False)
     if not isinstance(redraw, bool):
@@ -133,9 +140,9 @@ def game_from_dict(data) -> tuple[CatGame, CatParams]:
 
     selection, s_opts = _kind("market_selection", data.get("market_selection", "epsilon_greedy"), SELECTION,
                               ("epsilon", "temperature", "tie_tolerance"))
-    epsilon = _number("market_selection.epsilon", s_opts.get("epsilon", 0.1), 0.0, 1.0)
-    temperature = _number("market_selection.temperature", s_opts.get("temperature", 0.2), 0.0, low_open=True)
-    tie = _number("market_selection.tie_tolerance", s_opts.get("tie_tolerance", 0.01), 0.0)
+    epsilon = _ranged("market_selection.epsilon", s_opts.get("epsilon", 0.1), "epsilon")
+    temperature = _ranged("market_selection.temperature", s_opts.get("temperature", 0.2), "temperature")
+    tie = _ranged("market_selection.tie_tolerance", s_opts.get("tie_tolerance", 0.01), "tie_tolerance")
 
     raw_specs = data["specialists"]
     if not isinstance(raw_specs, list) or not raw_specs:
@@ -146,7 +153,7 @@ def game_from_dict(data) -> tuple[CatGame, CatParams]:
         raise InputError(f"specialists: names {names} must be distinct")
 
     assessment, a_opts = _kind("assessment", data.get("assessment", "all"), ASSESSMENT, ("prob",))
-    prob = _number("assessment.prob", a_opts.get("prob", 0.9), 0.0, 1.0, low_open=True)
+    prob = _ranged("assessment.prob", a_opts.get("prob", 0.9), "assessment_prob")
 
     strategies = _object("strategies", data.get("strategies", {}), ("zic", "zip", "gd", "re"))
     zic = _object("strategies.zic", strategies.get("zic", {}), ("markup",))
@@ -157,8 +164,9 @@ def game_from_dict(data) -> tuple[CatGame, CatParams]:
     margin = zp.get("margin", [0.05, 0.35])
     if not isinstance(margin, list) or len(margin) != 2:
         raise InputError(f"strategies.zip.margin = {margin!r} must be a list [low, high]")
-    m_low = _number("strategies.zip.margin[0]", margin[0], 0.0)
-    m_high = _number("strategies.zip.margin[1]", margin[1], m_low)
+    m_low = _ranged("strategies.zip.margin[0]", margin[0], "zip_margin_low")
+    m_high = _number("strategies.zip.margin[1]", _ranged("strategies.zip.margin[1]", margin[1], "zip_margin_high"),
+                     m_low)
     reading = gd.get("reading", "overview")
     check_choice("strategies.gd.reading", reading, GD_READINGS)
 
@@ -172,19 +180,20 @@ def game_from_dict(data) -> tuple[CatGame, CatParams]:
     )
     f = lambda v: jnp.asarray(v, jnp.float32)  # noqa: E731
     per = {k: np.asarray([opts[k] for _, opts in parsed], np.float64) for k in ("fees", "k", "cut_scale", "eq_delta")}
-    params = game.default_params().replace(
-        value_low=f(low), value_high=f(high), price_cap=f(cap), fees=f(per["fees"]), k=f(per["k"]),
+    params = with_fees(game.default_params(), f(per["fees"])).replace(
+        value_low=f(low), value_high=f(high), price_cap=f(cap), k=f(per["k"]),
         cut_scale=f(per["cut_scale"]), eq_delta=f(per["eq_delta"]), epsilon=f(epsilon), temperature=f(temperature),
-        tie_tolerance=f(tie), zic_markup=f(_number("strategies.zic.markup", zic.get("markup", 50.0), 0.0)),
+        tie_tolerance=f(tie), zic_markup=f(_ranged("strategies.zic.markup", zic.get("markup", 50.0), "zic_markup")),
         zip_margin_low=f(m_low), zip_margin_high=f(m_high),
-        zip_rate=f(_number("strategies.zip.rate", zp.get("rate", 0.85), 0.0, 1.0, low_open=True)),
-        zip_momentum=f(_number("strategies.zip.momentum", zp.get("momentum", 0.5), 0.0, 1.0, high_open=True)),
-        zip_relative=f(_number("strategies.zip.relative", zp.get("relative", 0.05), 0.0)),
-        zip_absolute=f(_number("strategies.zip.absolute", zp.get("absolute", 5.0), 0.0)),
-        re_recency=f(_number("strategies.re.recency", re_.get("recency", 0.1), 0.0, 1.0)),
-        re_experimentation=f(_number("strategies.re.experimentation", re_.get("experimentation", 0.2), 0.0, 1.0)),
-        re_scaling=f(_number("strategies.re.scaling", re_.get("scaling", 1.0), 0.0, low_open=True)),
-        re_markup_scale=f(_number("strategies.re.markup_scale", re_.get("markup_scale", 1.0), 0.0, low_open=True)),
+        zip_rate=f(_ranged("strategies.zip.rate", zp.get("rate", 0.85), "zip_rate")),
+        zip_momentum=f(_ranged("strategies.zip.momentum", zp.get("momentum", 0.5), "zip_momentum")),
+        zip_relative=f(_ranged("strategies.zip.relative", zp.get("relative", 0.05), "zip_relative")),
+        zip_absolute=f(_ranged("strategies.zip.absolute", zp.get("absolute", 5.0), "zip_absolute")),
+        re_recency=f(_ranged("strategies.re.recency", re_.get("recency", 0.1), "re_recency")),
+        re_experimentation=f(_ranged("strategies.re.experimentation", re_.get("experimentation", 0.2),
+                                      "re_experimentation")),
+        re_scaling=f(_ranged("strategies.re.scaling", re_.get("scaling", 1.0), "re_scaling")),
+        re_markup_scale=f(_ranged("strategies.re.markup_scale", re_.get("markup_scale", 1.0), "re_markup_scale")),
         assessment_prob=f(prob), entitlement=jnp.asarray(entitlement, jnp.int32),
     )
     game.validate(params)

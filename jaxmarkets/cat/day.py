@@ -23,6 +23,7 @@ import jax.numpy as jnp
 from jaxmarkets.cat import charging, gd, metrics, roth_erev, rng, selection, zip_trader
 from jaxmarkets.cat.clearing import make_call
 from jaxmarkets.cat.event import charge, make_event
+from jaxmarkets.cat.params import fee_table
 from jaxmarkets.cat.spec import STRATEGIES
 from jaxmarkets.cat.state import Book, CatState, DayCarry, Markets, Tally, Traders
 
@@ -78,7 +79,7 @@ def init_state(st, params, key) -> CatState:
     zm = st.zip_members
     margins = rng.lane_uniforms(rng.event_seed(seed, 1, rng.INIT), max(zm.size, 1))[: zm.size]
     zp = zip_trader.init(margins, value[zm], jnp.asarray(zm >= st.n_buyers), params)
-    fees = jnp.asarray(params.fees, jnp.float32)
+    fees = fee_table(params).astype(jnp.float32)
     markets = Markets(
         fees=fees, rival_min=jnp.full_like(fees, jnp.inf), eq_prices=jnp.zeros((s, st.eq_window), jnp.float32),
         eq_seen=jnp.zeros(s, jnp.int32), new_shouts=jnp.zeros(s, jnp.int32), trades=jnp.zeros(s, jnp.int32),

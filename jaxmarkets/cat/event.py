@@ -151,7 +151,7 @@ def make_event(st, params):
                 trade_price = jnp.where(prc[m] == UNIFORM, jnp.clip(mid, ask_p, bid_p), trade_price)
             trade_price = jnp.where(cross, trade_price, 0.0)
         else:
-            cross, j, trade_price = jnp.asarray(False), jnp.asarray(0), jnp.asarray(0.0)
+            cross, j, trade_price = jnp.asarray(False), jnp.asarray(0, jnp.int32), jnp.asarray(0.0, jnp.float32)
 
         # ---- fees (each capped by the trader's balance) and profits of i and j
         fees = mk.fees[m]

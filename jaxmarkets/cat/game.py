@@ -26,7 +26,7 @@ import jax.numpy as jnp
 from jaxmarkets.core import Box, Environment, StepResult, check_choice, check_int, check_range
 from jaxmarkets.cat import static as static_mod
 from jaxmarkets.cat.day import init_state, make_day
-from jaxmarkets.cat.params import CatParams, default_params, validate_params
+from jaxmarkets.cat.params import PRICE_MAX, CatParams, default_params, param_ranges, validate_params
 from jaxmarkets.cat.spec import ASSESSMENT, FEES, GD_READINGS, SELECTION, SpecialistSpec, as_population, as_spec
 
 OBS_DIM = len(FEES) + 4
@@ -90,9 +90,12 @@ class CatGame(Environment):
         return default_params(self.n_agents, calls=calls)
 
     def validate(self, params: CatParams) -> None:
-        validate_params(params, self.n_agents, tuple(f"specialists[{j}] ({s.name})"
-                                                     for j, s in enumerate(self.specialists)),
-                        self.static.max_calls)
+        validate_params(params, self.n_agents, self.names, self.static.max_calls)
+
+    def param_ranges(self):
+        """The table of params.RANGES: validate enforces exactly these (and the
+        structural rules), CONFIG.json loading reads the same bounds."""
+        return param_ranges()
 
     # ------------------------------------------------------------------ spaces
     def observation_space(self, params) -> Box:
@@ -121,20 +124,49 @@ class CatGame(Environment):
         return _step(self, key, state, actions, params)
 
 
+# The day's arrays mark "none" with +-inf (no shout in the book, no rival fee
+# yet): the cheapest form for the hot loop. At the protocol's boundary the state
+# holds float32's largest number there instead, so a state a learner stores is
+# finite (real prices and fees are at most params.PRICE_MAX = 1e6).
+_FMAX = float(jnp.finfo(jnp.float32).max)
+
+
+def _finite(state):
+    return jax.tree.map(lambda x: jnp.clip(x, -_FMAX, _FMAX) if jnp.issubdtype(x.dtype, jnp.floating) else x, state)
+
+
+def _infinite(state):
+    def back(x):
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            return x
+        return jnp.where(x >= _FMAX, jnp.inf, jnp.where(x <= -_FMAX, -jnp.inf, x))
+    return jax.tree.map(back, state)
+
+
 @functools.partial(jax.jit, static_argnums=0)
 def _reset(game: CatGame, key, params):
     state = init_state(game.static, params, key)
-    return game.observe(state), state
+    return game.observe(state), _finite(state)
 
 
 @functools.partial(jax.jit, static_argnums=0)
 def _step(game: CatGame, key, state, actions, params) -> StepResult:
     # fees come from policies: clip into their range rather than reject
-    fees = jnp.clip(jnp.asarray(actions, jnp.float32), 0.0, jnp.asarray([jnp.inf] * 4 + [1.0]))
-    state, out, _ = make_day(game.static, params)(state, fees, key)
+    fees = jnp.clip(jnp.asarray(actions, jnp.float32), 0.0, jnp.asarray([PRICE_MAX] * 4 + [1.0]))
+    state, out, _ = make_day(game.static, params)(_infinite(state), fees, key)
     done = state.day_index >= game.days
-    info = {"metrics": out, "terminated": done, "truncated": jnp.asarray(False)}
-    return StepResult(game.observe(state, out), state, out.score.astype(jnp.float32), done, info)
+    info = {"metrics": defined(out), "terminated": done, "truncated": jnp.asarray(False)}
+    return StepResult(game.observe(state, out), _finite(state), out.score.astype(jnp.float32), done, info)
+
+
+def defined(out):
+    """The day's metrics for a learner's info: a metric undefined that day (no
+    gains from trade: efficiency and p*; no trades: alpha and mean price), NaN
+    in `simulate`'s output, is 0 here, and `traded` says whether any trade
+    happened, so an info never holds NaN."""
+    zero = lambda x: jnp.where(jnp.isnan(x), 0.0, x)  # noqa: E731
+    return {**out._replace(efficiency=zero(out.efficiency), alpha=zero(out.alpha), mean_price=zero(out.mean_price),
+                           p_star=zero(out.p_star))._asdict(), "traded": out.trades > 0}
 
 
 def raise_input(field, message):
@@ -143,20 +175,29 @@ def raise_input(field, message):
     raise InputError(f"{field} {message}")
 
 
-def simulate(game: CatGame, params: CatParams, key):
+def simulate(game: CatGame, params: CatParams, key, seat: int | None = None, seat_fees=None):
     """The whole game under the specialists' own charging policies.
 
-    Returns (metrics: DayMetrics with a leading day axis, records or None)."""
+    seat, seat_fees [D, 5]: specialist `seat` announces seat_fees[d] on day d
+    instead (a learned specialist's choices; its rivals' charging policies see
+    them as any announcement). Returns (metrics: DayMetrics with a leading day
+    axis, records or None)."""
     st = game.static
     day = make_day(st, params)
     k_init, k_days = jax.random.split(key)
     state = init_state(st, params, k_init)
+    keys = jax.random.split(k_days, game.days)
 
-    def body(state, k):
-        state, out, records = day(state, state.day.markets.fees, k)
+    def body(state, xs):
+        k, own = xs
+        fees = state.day.markets.fees
+        if seat is not None:
+            fees = fees.at[seat].set(own)
+        state, out, records = day(state, fees, k)
         return state, (out, records)
 
-    _, (out, records) = jax.lax.scan(body, state, jax.random.split(k_days, game.days))
+    own = jnp.zeros((game.days, len(FEES)), jnp.float32) if seat is None else jnp.asarray(seat_fees, jnp.float32)
+    _, (out, records) = jax.lax.scan(body, state, (keys, own))
     return out, records
 
 

@@ -119,7 +119,7 @@ def beliefs(mem: Gd, m, buyer, memory_len: int):
 def _segments(mem, m, buyer, value, max_price, memory_len, bid_quote, ask_quote, bounded):
     """Per segment: knot a1, width, p1, p2 - p1, grid start, step and count."""
     x, b, b0, b1 = beliefs(mem, m, buyer, memory_len)
-    xs = jnp.concatenate([jnp.zeros(1), jnp.clip(x, 0.0, max_price), jnp.full(1, max_price)])
+    xs = jnp.concatenate([jnp.zeros(1, x.dtype), jnp.clip(x, 0.0, max_price), jnp.full(1, max_price, x.dtype)])
     ps = jnp.concatenate([b0[None], b, b1[None]])
     a1, a2, p1, p2 = xs[:-1], xs[1:], ps[:-1], ps[1:]
     start = jnp.where(buyer, a1, jnp.maximum(a1, value))

@@ -39,6 +39,7 @@ def add_parser(subparsers, name: str) -> None:
 
 def scenario_game(name: str, days: int):
     from jaxmarkets.cat import CatGame
+    from jaxmarkets.cat.params import with_fees
 
     if name == "mixed":
         mix = {"zic": 25, "zip": 25, "gd": 25, "re": 25}
@@ -48,7 +49,7 @@ def scenario_game(name: str, days: int):
         params = game.default_params()
         fees = np.zeros((4, 5), np.float32)
         fees[1, 3], fees[2, 4], fees[3] = 1.0, 0.1, (0.5, 0.5, 0.2, 1.0, 0.2)
-        return game, params.replace(fees=fees)
+        return game, with_fees(params, fees)
     game = CatGame(days=days, buyers={name: 100}, sellers={name: 100})
     return game, game.default_params()
 

@@ -73,3 +73,27 @@ def plot_tournament(days, path: str, cfg) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_learned(curves, path: str, cfg) -> None:
+    """(c): the learner's mean daily score by iteration, and every constant
+    option's score against the learned policy's, per run."""
+    plt = _plt()
+    fig, axes = plt.subplots(1, 2, figsize=(13, 4.5))
+    for run, (curve, option_scores, learner) in curves.items():
+        line, = axes[0].plot(np.arange(len(curve)), curve, "-", label=run)
+        order = np.sort(option_scores)[::-1]
+        axes[1].plot(np.arange(len(order)), order, "o", ms=3, color=line.get_color(), label=run)
+        axes[1].axhline(learner["learned_score"], color=line.get_color(), ls="--", lw=1)
+    axes[0].set_title("training: mean daily score of the learned specialist")
+    axes[0].set_xlabel("iteration")
+    axes[1].set_title("every constant fee option, best first (dashed: the learned policy)")
+    axes[1].set_xlabel("option rank")
+    axes[0].legend(fontsize=8)
+    lc = cfg.learned
+    fig.suptitle(f"(c) learned specialist, {lc.traders} + {lc.traders} {'/'.join(lc.mix)} traders, {lc.days} days, "
+                 f"{lc.bandit.iterations} x {lc.bandit.games} training games, {lc.eval_games} evaluation games "
+                 f"({cfg.mode})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

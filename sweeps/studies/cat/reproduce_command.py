@@ -1,15 +1,18 @@
-"""`jaxmarkets reproduce cat`: paper 004 (CAT), the fixed-policy parts.
+"""`jaxmarkets reproduce cat`: paper 004 (CAT).
 
 (a) efficiency and price convergence of every trader strategy in a single
 CDA and in a single clearing house, and the clearing house's efficiency
 against its number of calls; (b) a tournament of fixed specialist families
-for a mixed trader population. (c), the learned specialist, needs the
-learners of another issue and is not run.
+for a mixed trader population; (c) a learned specialist (a gradient bandit
+over a fee menu, trained over thousands of vmapped games) against the fixed
+families, together and head to head.
 
 --quick (the default): 30 + 30 traders, 8 games of 8 days per cell, a
-tournament of 4 games x 20 days; a few minutes on a 2-core CPU. --full: 100 +
-100 traders, 50 games of 20 days, 40 tournament games of 40 days. Every cell
-is written when it finishes: --resume continues a killed run.
+tournament of 4 games x 20 days, (c) 3 runs of 25 x 128 training games; a
+few minutes on a 2-core CPU. --full: 100 + 100 traders, 50 games of 20 days,
+40 tournament games of 40 days, (c) 9 runs of 30 x 192 training games of 20 days
+and 100 evaluation games. --parts a,b,c runs only some parts. Every cell is written when it finishes: --resume
+continues a killed run.
 """
 
 from __future__ import annotations
@@ -23,12 +26,13 @@ from sweeps.cli.options import add_reproduce_arguments, results_dir
 
 def add_parser(subparsers, name: str) -> None:
     p = subparsers.add_parser(
-        name, help="paper 004: CAT strategies in single markets and a tournament of fixed specialists",
+        name, help="paper 004: CAT strategies in single markets, fixed specialists' tournament, a learned specialist",
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add_reproduce_arguments(p, name, quick="30 + 30 traders, 8 games per cell, a few minutes on a CPU",
                             full="100 + 100 traders, 50 games of 20 days per cell")
     p.add_argument("--seeds", type=int, default=None, help="games per cell (overrides the mode)")
+    p.add_argument("--parts", default="a,b,c", help="which parts to run, a subset of a,b,c (default all)")
     p.set_defaults(func=run)
 
 
@@ -40,6 +44,7 @@ def run(args) -> int:
     if args.seeds is not None:
         check_int("--seeds", args.seeds, 2)
         cfg = dataclasses.replace(cfg, seeds=args.seeds, tournament_seeds=args.seeds)
+    cfg = dataclasses.replace(cfg, parts=tuple(p.strip() for p in args.parts.split(",") if p.strip()))
     cfg.validate()
     manifest = run_study(cfg, out, force=args.force, resume=args.resume)
     print(f"results in {out}: " + ", ".join(f"{k} {v:.1f} s" for k, v in manifest["timings_s"].items()))

@@ -9,13 +9,19 @@
 (b) `tournament`: fixed specialist families compete for a mixed population
     (a quarter each of ZI-C, ZIP, GD, Roth-Erev per side): daily scores,
     market shares, profits, transaction success rates.
-(c) the learned specialist needs the learners of the learners issue: not here.
+(c) `learned`: a specialist whose fees a gradient bandit sets each day,
+    trained over thousands of vmapped games against the fixed families (all of
+    them, and head to head), evaluated against each and against every
+    constant option of its menu (learned.py, learned_study.py).
 
 Every cell is a task (`tasks/`), so --resume continues a killed run and ends
 identical to an uninterrupted one (a task's seeds derive from the study seed
 and the task's name). Results (the common format, sweeps/engine/results.py):
 summary.csv (part (a)'s table), single.csv, single_days.csv, calls.csv,
-tournament.csv, tournament_days.csv, single.png, calls.png, tournament.png.
+tournament.csv, tournament_days.csv, learned.csv (every specialist of each
+part (c) run), learned_summary.csv (the learner of each run),
+learned_curves.csv, learned_options.csv, single.png, calls.png,
+tournament.png, learned.png.
 """
 
 from __future__ import annotations
@@ -26,9 +32,11 @@ import zlib
 
 import numpy as np
 
-from jaxmarkets.core import check_choice, check_int
+from jaxmarkets.core import InputError, check_choice, check_int
 from sweeps.engine.results import ResultsDir, write_csv
 from sweeps.engine.tasks import TaskRunner
+from sweeps.studies.cat.learned import BanditConfig
+from sweeps.studies.cat.learned_study import LearnedConfig
 
 STRATEGY_NAMES = ("truth", "zic", "zip", "gd", "re")
 MARKETS = {
@@ -49,6 +57,9 @@ TOURNAMENT = (
 )
 
 
+PARTS = ("a", "b", "c")
+
+
 @dataclasses.dataclass(frozen=True)
 class StudyConfig:
     mode: str
@@ -64,6 +75,8 @@ class StudyConfig:
     markets: tuple[str, ...] = ("cda", "ch")
     call_strategies: tuple[str, ...] = ("zic", "gd")
     tournament_mix: tuple[str, ...] = ("zic", "zip", "gd", "re")  # equal shares per side
+    learned: LearnedConfig = LearnedConfig()  # part (c)
+    parts: tuple[str, ...] = PARTS  # which of (a), (b), (c) to run
 
     def validate(self) -> None:
         check_int("traders", self.traders, 4)
@@ -78,12 +91,21 @@ class StudyConfig:
             check_choice("strategies", s, STRATEGY_NAMES)
         for m in self.markets:
             check_choice("markets", m, tuple(MARKETS))
+        self.learned.validate(tuple(t[0] for t in TOURNAMENT))
+        if not self.parts:
+            raise InputError(f"--parts is empty; allowed: a subset of {','.join(PARTS)}")
+        for part in self.parts:
+            check_choice("--parts", part, PARTS)
 
 
 QUICK = StudyConfig(mode="quick", traders=30, days=8, rounds=10, seeds=8, calls=(1, 2, 5, 10, 20, 50),
                     tournament_days=20, tournament_seeds=4)
 FULL = StudyConfig(mode="full", traders=100, days=20, rounds=10, seeds=50, calls=(1, 2, 5, 10, 20, 50, 100),
-                   tournament_days=40, tournament_seeds=40)
+                   tournament_days=40, tournament_seeds=40,
+                   learned=LearnedConfig(traders=20, days=20, eval_games=100,
+                                         runs=("tournament", "tournament:day", "tournament:daily",
+                                               *(t[0] for t in TOURNAMENT)),
+                                         bandit=BanditConfig(iterations=30, games=192)))
 
 
 def _seed(cfg: StudyConfig, name: str) -> int:
@@ -172,13 +194,14 @@ def calls(cfg: StudyConfig, task, log=print) -> list[dict]:
 def tournament(cfg: StudyConfig, task, log=print) -> tuple[list[dict], list[dict]]:
     """(b): the fixed families against each other for a mixed population."""
     from jaxmarkets.cat import CatGame
+    from jaxmarkets.cat.params import with_fees
 
     def cell():
         share = max(1, cfg.traders // len(cfg.tournament_mix))
         mix = {s: share for s in cfg.tournament_mix}
         specs = tuple({"name": n, **s} for n, s, _ in TOURNAMENT)
         game = CatGame(days=cfg.tournament_days, rounds=cfg.rounds, buyers=mix, sellers=mix, specialists=specs)
-        params = game.default_params().replace(fees=np.asarray([f for _, _, f in TOURNAMENT], np.float32))
+        params = with_fees(game.default_params(), np.asarray([f for _, _, f in TOURNAMENT], np.float32))
         out = _run(game, params, cfg.tournament_seeds, _seed(cfg, "tournament"))
         return {k: getattr(out, k) for k in ("score", "market_share", "profit_share", "tsr", "profit", "traders",
                                              "efficiency", "fees", "strategy_profit")}
@@ -209,30 +232,50 @@ def tournament(cfg: StudyConfig, task, log=print) -> tuple[list[dict], list[dict
 
 
 def run_study(cfg: StudyConfig, out, force: bool = False, resume: bool = False, log=print) -> dict:
-    from sweeps.studies.cat.figures import plot_calls, plot_single, plot_tournament
+    from sweeps.studies.cat.figures import plot_calls, plot_learned, plot_single, plot_tournament
+    from sweeps.studies.cat.learned import fee_menu, option_label
+    from sweeps.studies.cat.learned_study import learned
 
     cfg.validate()
     results = ResultsDir(str(out), "cat", "reproduce", {"config": dataclasses.asdict(cfg)}, resume=resume,
                          force=force)
     task = TaskRunner(results.path, resume)
     timings = {}
-    t0 = time.perf_counter()
-    single_rows, single_days = single(cfg, task, log)
-    timings["single"] = time.perf_counter() - t0
-    write_csv(results.file("single.csv"), single_rows)
-    write_csv(results.file("single_days.csv"), single_days)
-    plot_single(single_days, results.file("single.png"), cfg)
-    t0 = time.perf_counter()
-    call_rows = calls(cfg, task, log)
-    timings["calls"] = time.perf_counter() - t0
-    write_csv(results.file("calls.csv"), call_rows)
-    plot_calls(call_rows, results.file("calls.png"), cfg)
-    t0 = time.perf_counter()
-    t_rows, t_days = tournament(cfg, task, log)
-    timings["tournament"] = time.perf_counter() - t0
-    write_csv(results.file("tournament.csv"), t_rows)
-    write_csv(results.file("tournament_days.csv"), t_days)
-    plot_tournament(t_days, results.file("tournament.png"), cfg)
-    results.manifest["part_c"] = "the learned specialist (part (c)) needs the learners issue: not run"
-    results.finish(single_rows, {"calls": call_rows, "tournament": t_rows}, timings)
+    single_rows, call_rows, t_rows, l_learners = [], [], [], []
+    if "a" in cfg.parts:
+        t0 = time.perf_counter()
+        single_rows, single_days = single(cfg, task, log)
+        timings["single"] = time.perf_counter() - t0
+        write_csv(results.file("single.csv"), single_rows)
+        write_csv(results.file("single_days.csv"), single_days)
+        plot_single(single_days, results.file("single.png"), cfg)
+        t0 = time.perf_counter()
+        call_rows = calls(cfg, task, log)
+        timings["calls"] = time.perf_counter() - t0
+        write_csv(results.file("calls.csv"), call_rows)
+        plot_calls(call_rows, results.file("calls.png"), cfg)
+    if "b" in cfg.parts:
+        t0 = time.perf_counter()
+        t_rows, t_days = tournament(cfg, task, log)
+        timings["tournament"] = time.perf_counter() - t0
+        write_csv(results.file("tournament.csv"), t_rows)
+        write_csv(results.file("tournament_days.csv"), t_days)
+        plot_tournament(t_days, results.file("tournament.png"), cfg)
+    if "c" in cfg.parts:
+        t0 = time.perf_counter()
+        l_rows, l_learners, l_curves = learned(cfg, task, log)
+        timings["learned"] = time.perf_counter() - t0
+        write_csv(results.file("learned.csv"), l_rows)
+        write_csv(results.file("learned_summary.csv"), l_learners)
+        write_csv(results.file("learned_curves.csv"), [{"run": run, "iteration": i, "mean_daily_score": float(x)}
+                                                       for run, (curve, _, _) in l_curves.items()
+                                                       for i, x in enumerate(curve)])
+        write_csv(results.file("learned_options.csv"), [
+            {"run": run, "option": option_label(fees), "score": float(score)}
+            for run, (_, scores, learner) in l_curves.items()
+            for fees, score in zip(fee_menu(dict(cfg.learned.menu)), scores)])
+        plot_learned(l_curves, results.file("learned.png"), cfg)
+    # summary.csv: part (a)'s table, or the first part run
+    rows = single_rows or t_rows or l_learners
+    results.finish(rows, {"calls": call_rows, "tournament": t_rows, "learned": l_learners}, timings)
     return results.manifest
