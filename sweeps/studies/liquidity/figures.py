@@ -86,7 +86,8 @@ def plot_population(rows: list[dict], predicted: dict, threshold: float, path: s
     ns = sorted({r["n_makers"] for r in rows})
     colors = dict(zip(ns, plt.cm.viridis(np.linspace(0, 0.9, len(ns)))))
     learners = sorted({r["learner"] for r in rows})
-    styles = dict(zip(learners, ("o-", "s--", "^:", "d-.")))
+    markers = "os^dvP*X"
+    styles = {lr: markers[k % len(markers)] + ("-", "--", ":", "-.")[k % 4] for k, lr in enumerate(learners)}
     for n in ns:
         for learner in learners:
             sel = sorted((r for r in rows if r["n_makers"] == n and r["learner"] == learner), key=lambda r: r["prior"])

@@ -32,7 +32,7 @@ import time
 
 import numpy as np
 
-from jaxmarkets.core import check_int
+from jaxmarkets.core import check_choice, check_int
 from sweeps.engine.results import ResultsDir, write_csv
 from sweeps.engine.tasks import TaskRunner
 from sweeps.studies.liquidity import analysis as an
@@ -40,6 +40,7 @@ from sweeps.studies.liquidity import figures
 from sweeps.studies.liquidity.experiments import Experiment, run_experiment
 
 LEARNERS = ("fictitious_play", "regret_matching", "hedge", "roth_erev")
+SHARED_LEARNERS = ("ppo", "dqn")
 PRIOR_GRID = (0.1, 0.2, 0.3, 0.35, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9)
 
 
@@ -56,12 +57,25 @@ class StudyConfig:
     record_every: int = 100
     optimize: bool = False  # XLA backend optimisations (compile time vs run time)
     seed: int = 0
+    # the shared learners (agents/: PPO, DQN), far costlier per round than the
+    # classic ones (a network update per round or per batch): fewer seeds and rounds
+    shared_learners: tuple[str, ...] = SHARED_LEARNERS
+    shared_seeds: int = 16  # per regime, pairs and sizes
+    shared_rounds: int = 3200  # pairs and sizes (rounded up to whole records of whole updates)
+    shared_population_seeds: int = 4  # per prior
+    shared_population_rounds_per_maker: int = 960
+    shared_population_n: tuple[int, ...] = (3, 5)
+    shared_records: int = 10  # records of the policies per run
 
     def validate(self) -> None:
-        for name in ("seeds", "rounds", "population_seeds", "population_rounds_per_maker", "record_every"):
+        for name in ("seeds", "rounds", "population_seeds", "population_rounds_per_maker", "record_every",
+                     "shared_seeds", "shared_rounds", "shared_population_seeds",
+                     "shared_population_rounds_per_maker", "shared_records"):
             check_int(name, getattr(self, name), 1)
-        for n in self.population_n:
+        for n in self.population_n + self.shared_population_n:
             check_int("n_makers", n, 2)
+        for learner in self.shared_learners:
+            check_choice("shared_learners", learner, SHARED_LEARNERS)
 
 
 QUICK = StudyConfig(mode="quick", seeds=256, rounds=2000, population_seeds=48,
@@ -69,7 +83,9 @@ QUICK = StudyConfig(mode="quick", seeds=256, rounds=2000, population_seeds=48,
                     population_learners=("fictitious_play", "regret_matching"), record_every=50)
 FULL = StudyConfig(mode="full", seeds=4096, rounds=20000, population_seeds=512,
                    population_rounds_per_maker=2000, population_n=(2, 3, 5, 10, 20),
-                   population_learners=LEARNERS, record_every=200, optimize=True)
+                   population_learners=LEARNERS, record_every=200, optimize=True,
+                   shared_seeds=64, shared_rounds=12800, shared_population_seeds=16,
+                   shared_population_rounds_per_maker=1280, shared_population_n=(3, 5, 10), shared_records=20)
 
 
 # ---------------------------------------------------------------- tables
@@ -160,10 +176,38 @@ def experiments(cfg: StudyConfig) -> dict[str, list[Experiment]]:
             exps["population"].append(Experiment(f"population_n{n}_{learner}", learner, n, rounds,
                                                  priors=PRIOR_GRID, seeds=cfg.population_seeds,
                                                  record_every=max(cfg.record_every, rounds // 50)))
+    # the shared learners after every classic one (the tasks run in this order)
+    unit = cfg.shared_records * _shared_rounds_per_update(cfg)
+    whole = lambda rounds: -(-rounds // unit) * unit  # noqa: E731
+    rounds = whole(cfg.shared_rounds)
+    for form in ("simultaneous", "stackelberg"):
+        for learner in cfg.shared_learners:
+            exps["pairs"].append(Experiment(f"pairs_{form}_{learner}", learner, 2, rounds, form=form,
+                                            scales=cfg.scales, seeds=cfg.shared_seeds,
+                                            record_every=rounds // cfg.shared_records))
+            exps["sizes"].append(Experiment(f"sizes_{form}_{learner}", learner, 2, rounds, "sizes", form, 3,
+                                            priors=(1.0,), seeds=cfg.shared_seeds,
+                                            record_every=rounds // cfg.shared_records))
+    for n in cfg.shared_population_n:
+        rounds = whole(cfg.shared_population_rounds_per_maker * n)
+        for learner in cfg.shared_learners:
+            exps["population"].append(Experiment(f"population_n{n}_{learner}", learner, n, rounds,
+                                                 priors=PRIOR_GRID, seeds=cfg.shared_population_seeds,
+                                                 record_every=rounds // cfg.shared_records))
     return exps
 
 
-PER_RUN = ("prior", "scale", "types", "average", "reward", "rounds_in_role", "volume",
+def _shared_rounds_per_update(cfg: StudyConfig) -> int:
+    """The least common multiple of the shared learners' rounds per update."""
+    from sweeps.studies.liquidity.adapter import LearnerPlay
+    from jaxmarkets.liquidity.game import LiquidityGame
+
+    per = [LearnerPlay(LiquidityGame(n_rounds=1), learner, updates=1, record_every=1).rounds_per_update
+           for learner in cfg.shared_learners]
+    return int(np.lcm.reduce(per)) if per else 1
+
+
+PER_RUN = ("prior", "scale", "types", "average", "current", "reward", "rounds_in_role", "volume",
            "nash_conv_average", "nash_conv_current", "initiator_top")
 
 
@@ -188,50 +232,53 @@ def learning(cfg: StudyConfig, key, task, log=print) -> dict:
     curves: dict = {}
     equilibria_plot: dict = {}
     running: dict = {}
-    for part, exps in experiments(cfg).items():
-        for exp in exps:
-            t0 = time.perf_counter()
-            res = task(exp.name, lambda exp=exp: run_experiment(exp, jax.random.fold_in(key, _stable_hash(exp.name)),
-                                                                cfg.optimize))
-            tol = _tol(res)
-            if part in ("pairs", "sizes"):
-                base = _select(res, res["scale"] == 1.0)
-                outs = an.pair_outcomes(base, exp.model, exp.form, tol)
-                groups = ([(None, None)] if part == "sizes" else
-                          [(i, j) for i in an.TYPE_NAMES for j in an.TYPE_NAMES])
-                for it, rt in groups:
-                    for label, share in an.outcome_shares(outs, it, rt).items():
-                        outcome_rows.append({"experiment": part, "learner": exp.learner, "form": exp.form,
-                                             "initiator_type": it or "large", "responder_type": rt or "large",
-                                             "equilibrium": label, "share": share})
-                shares = an.outcome_shares(outs, None, "small" if part == "pairs" else None)
-                equilibria_plot.setdefault(part, {})[(exp.learner, exp.form)] = shares
-                if part == "sizes":
-                    running.setdefault(exp.form, {})[exp.learner] = [o["label"] for o in outs[::2]]
-                if exp.form == "simultaneous":
-                    curves.setdefault(f"{part}: N = 2, {exp.model}", {})[exp.learner] = (
-                        base["record_rounds"], base["nash_conv_average"])
-                if part == "pairs":
-                    for s in exp.scales:
-                        sel = _select(res, res["scale"] == s)
-                        scaling_rows.append({"learner": exp.learner, "form": exp.form, "scale": s,
-                                             "nash_conv_median": float(np.median(an.final_nash_conv(sel)))})
-                summary.append(_summary_row(part, exp, base, tol))
-            else:
-                for p in exp.priors:
-                    sel = _select(res, res["prior"] == np.asarray(p, res["prior"].dtype))
-                    row = {"learner": exp.learner, "n_makers": exp.n_makers, "prior": p, "rounds": exp.n_rounds,
-                           **an.bayesian_agreement(sel, threshold),
-                           "predicted_high_share_prior": an.predicted_high_share(exp.n_makers, p, threshold),
-                           "nash_conv_median": float(np.median(an.final_nash_conv(sel))),
-                           **an.per_type_rewards(sel)}
-                    population_rows.append(row)
-                    if abs(p - 0.35) < 1e-6:
-                        summary.append(_summary_row(part, exp, sel, tol, extra=row))
-                        if exp.n_makers == max(cfg.population_n):
-                            curves.setdefault(f"population: N = {exp.n_makers}, p = 0.35", {})[exp.learner] = (
-                                sel["record_rounds"], sel["nash_conv_average"])
-            log(f"  {exp.name}: {time.perf_counter() - t0:.1f} s")
+    ordered = [(part, exp) for part, exps in experiments(cfg).items() for exp in exps]
+    ordered.sort(key=lambda pe: pe[1].learner in SHARED_LEARNERS)  # classic first, stable otherwise
+    for part, exp in ordered:
+        t0 = time.perf_counter()
+        res = task(exp.name, lambda exp=exp: run_experiment(exp, jax.random.fold_in(key, _stable_hash(exp.name)),
+                                                            cfg.optimize))
+        tol = _tol(res)
+        if part in ("pairs", "sizes"):
+            base = _select(res, res["scale"] == 1.0)
+            outs = an.pair_outcomes(base, exp.model, exp.form, tol)
+            groups = ([(None, None)] if part == "sizes" else
+                      [(i, j) for i in an.TYPE_NAMES for j in an.TYPE_NAMES])
+            for it, rt in groups:
+                for label, share in an.outcome_shares(outs, it, rt).items():
+                    outcome_rows.append({"experiment": part, "learner": exp.learner, "form": exp.form,
+                                         "initiator_type": it or "large", "responder_type": rt or "large",
+                                         "equilibrium": label, "share": share})
+            shares = an.outcome_shares(outs, None, "small" if part == "pairs" else None)
+            equilibria_plot.setdefault(part, {})[(exp.learner, exp.form)] = shares
+            if part == "sizes":
+                running.setdefault(exp.form, {})[exp.learner] = [o["label"] for o in outs[::2]]
+            if exp.form == "simultaneous":
+                curves.setdefault(f"{part}: N = 2, {exp.model}", {})[exp.learner] = (
+                    base["record_rounds"], base["nash_conv_average"])
+            if part == "pairs":
+                for s in exp.scales:
+                    sel = _select(res, res["scale"] == s)
+                    scaling_rows.append({"learner": exp.learner, "form": exp.form, "scale": s,
+                                         "nash_conv_median": float(np.median(an.final_nash_conv(sel)))})
+            summary.append(_summary_row(part, exp, base, tol))
+        else:
+            for p in exp.priors:
+                sel = _select(res, res["prior"] == np.asarray(p, res["prior"].dtype))
+                row = {"learner": exp.learner, "n_makers": exp.n_makers, "prior": p, "rounds": exp.n_rounds,
+                       **an.bayesian_agreement(sel, threshold),
+                       "predicted_high_share_prior": an.predicted_high_share(exp.n_makers, p, threshold),
+                       "nash_conv_median": float(np.median(an.final_nash_conv(sel))),
+                       **an.per_type_rewards(sel)}
+                population_rows.append(row)
+                if abs(p - 0.35) < 1e-6:
+                    summary.append(_summary_row(part, exp, sel, tol, extra=row))
+                    largest = max(cfg.shared_population_n if exp.learner in SHARED_LEARNERS
+                                  else cfg.population_n)
+                    if exp.n_makers == largest:
+                        curves.setdefault(f"population: N = {exp.n_makers}, p = 0.35", {})[exp.learner] = (
+                            sel["record_rounds"], sel["nash_conv_average"])
+        log(f"  {exp.name}: {time.perf_counter() - t0:.1f} s")
     return {"summary": summary, "outcomes": outcome_rows, "population": population_rows,
             "scaling": scaling_rows, "curves": curves, "equilibria_plot": equilibria_plot, "running": running,
             "threshold": threshold}
@@ -247,6 +294,7 @@ def _summary_row(part, exp, res, tol, extra=None) -> dict:
         "n_makers": exp.n_makers, "n_actions": exp.n_actions, "prior": round(float(res["prior"][0]), 6),
         "rounds": exp.n_rounds, "runs": int(nc.size),
         "nash_conv_median": float(np.median(nc)), "nash_conv_p90": float(np.percentile(nc, 90)),
+        "nash_conv_current_median": float(np.median(res["nash_conv_current"][:, -1])),
         "equilibrium_tol": tol, "fast_tol": fast_tol, "share_below_fast_tol": float(np.mean(np.isfinite(steps))),
         "rounds_to_fast_tol_median": float(np.nanmedian(steps)) if np.isfinite(steps).any() else None,
         "bayesian_agreement": extra.get("agreement"),
