@@ -244,13 +244,21 @@ def learning(cfg: StudyConfig, key, task, log=print) -> dict:
             outs = an.pair_outcomes(base, exp.model, exp.form, tol)
             groups = ([(None, None)] if part == "sizes" else
                       [(i, j) for i in an.TYPE_NAMES for j in an.TYPE_NAMES])
-            for it, rt in groups:
-                for label, share in an.outcome_shares(outs, it, rt).items():
-                    outcome_rows.append({"experiment": part, "learner": exp.learner, "form": exp.form,
-                                         "initiator_type": it or "large", "responder_type": rt or "large",
-                                         "equilibrium": label, "share": share})
-            shares = an.outcome_shares(outs, None, "small" if part == "pairs" else None)
-            equilibria_plot.setdefault(part, {})[(exp.learner, exp.form)] = shares
+            # the shared learners' final policies too: their time-average carries the
+            # early, nearly uniform policies of a slow start much longer than a classic one's
+            views = [("time-average", outs)]
+            if "current" in base:
+                views.append(("current", an.pair_outcomes(_current_view(base), exp.model, exp.form, tol)))
+            for policy, view in views:
+                for it, rt in groups:
+                    for label, share in an.outcome_shares(view, it, rt).items():
+                        outcome_rows.append({"experiment": part, "learner": exp.learner, "form": exp.form,
+                                             "policy": policy, "initiator_type": it or "large",
+                                             "responder_type": rt or "large", "equilibrium": label,
+                                             "share": share})
+                name = exp.learner if policy == "time-average" else f"{exp.learner}, final"
+                equilibria_plot.setdefault(part, {})[(name, exp.form)] = an.outcome_shares(
+                    view, None, "small" if part == "pairs" else None)
             if part == "sizes":
                 running.setdefault(exp.form, {})[exp.learner] = [o["label"] for o in outs[::2]]
             if exp.form == "simultaneous":
@@ -269,6 +277,9 @@ def learning(cfg: StudyConfig, key, task, log=print) -> dict:
                        **an.bayesian_agreement(sel, threshold),
                        "predicted_high_share_prior": an.predicted_high_share(exp.n_makers, p, threshold),
                        "nash_conv_median": float(np.median(an.final_nash_conv(sel))),
+                       "nash_conv_current_median": float(np.median(sel["nash_conv_current"][:, -1])),
+                       "agreement_current": (an.bayesian_agreement(_current_view(sel), threshold)["agreement"]
+                                             if "current" in sel else None),
                        **an.per_type_rewards(sel)}
                 population_rows.append(row)
                 if abs(p - 0.35) < 1e-6:
@@ -284,10 +295,17 @@ def learning(cfg: StudyConfig, key, task, log=print) -> dict:
             "threshold": threshold}
 
 
+def _current_view(res) -> dict:
+    """An experiment's result read at its final policies instead of the time-average
+    (the classic learners keep only the NashConv of theirs, not the policies)."""
+    return {**res, "average": res.get("current"), "nash_conv_average": res["nash_conv_current"]}
+
+
 def _summary_row(part, exp, res, tol, extra=None) -> dict:
     nc = an.final_nash_conv(res)
     fast_tol = _tol(res, 0.01)
     steps = an.rounds_to(res, fast_tol)
+    steps_current = an.rounds_to(_current_view(res), fast_tol)
     extra = extra or {}
     return {
         "experiment": part, "learner": exp.learner, "form": exp.form, "model": exp.model,
@@ -297,6 +315,9 @@ def _summary_row(part, exp, res, tol, extra=None) -> dict:
         "nash_conv_current_median": float(np.median(res["nash_conv_current"][:, -1])),
         "equilibrium_tol": tol, "fast_tol": fast_tol, "share_below_fast_tol": float(np.mean(np.isfinite(steps))),
         "rounds_to_fast_tol_median": float(np.nanmedian(steps)) if np.isfinite(steps).any() else None,
+        "share_current_below_fast_tol": float(np.mean(np.isfinite(steps_current))),
+        "rounds_to_fast_tol_current_median": (float(np.nanmedian(steps_current))
+                                              if np.isfinite(steps_current).any() else None),
         "bayesian_agreement": extra.get("agreement"),
         "large_reward_per_active_round": extra.get("large_reward_per_active_round",
                                                    an.per_type_rewards(res)["large_reward_per_active_round"]),
@@ -381,11 +402,13 @@ def readable_tables(tabs) -> str:
 
 
 def readable_learning(learned) -> str:
-    lines = ["", "Learning in repeated play (median final NashConv per round, unscaled; share of runs whose "
-             "NashConv fell below 1% of the largest payoff, and the median rounds it took):"]
+    lines = ["", "Learning in repeated play (median final NashConv per round of the time-average and of the "
+             "final policies, unscaled; share of runs whose time-average's NashConv fell below 1% of the "
+             "largest payoff, and the median rounds it took):"]
     for r in learned["summary"]:
         lines.append(f"  {r['experiment']:<10} {r['form']:<12} N={r['n_makers']:<3} {r['learner']:<16} "
-                     f"NashConv {r['nash_conv_median']:.4g}  below 1%: {r['share_below_fast_tol']:.2f} "
+                     f"NashConv {r['nash_conv_median']:.4g} (final policies "
+                     f"{r['nash_conv_current_median']:.4g})  below 1%: {r['share_below_fast_tol']:.2f} "
                      f"(median {r['rounds_to_fast_tol_median']} rounds)"
                      + (f"  Bayesian agreement {r['bayesian_agreement']:.2f}" if r["bayesian_agreement"] is not None
                         else ""))
