@@ -262,8 +262,10 @@ def learning(cfg: StudyConfig, key, task, log=print) -> dict:
             if part == "sizes":
                 running.setdefault(exp.form, {})[exp.learner] = [o["label"] for o in outs[::2]]
             if exp.form == "simultaneous":
-                curves.setdefault(f"{part}: N = 2, {exp.model}", {})[exp.learner] = (
-                    base["record_rounds"], base["nash_conv_average"])
+                panel = curves.setdefault(f"{part}: N = 2, {exp.model}", {})
+                panel[exp.learner] = (base["record_rounds"], base["nash_conv_average"])
+                if "current" in base:
+                    panel[f"{exp.learner} current"] = (base["record_rounds"], base["nash_conv_current"])
             if part == "pairs":
                 for s in exp.scales:
                     sel = _select(res, res["scale"] == s)
@@ -287,8 +289,10 @@ def learning(cfg: StudyConfig, key, task, log=print) -> dict:
                     largest = max(cfg.shared_population_n if exp.learner in SHARED_LEARNERS
                                   else cfg.population_n)
                     if exp.n_makers == largest:
-                        curves.setdefault(f"population: N = {exp.n_makers}, p = 0.35", {})[exp.learner] = (
-                            sel["record_rounds"], sel["nash_conv_average"])
+                        panel = curves.setdefault(f"population: N = {exp.n_makers}, p = 0.35", {})
+                        panel[exp.learner] = (sel["record_rounds"], sel["nash_conv_average"])
+                        if "current" in sel:
+                            panel[f"{exp.learner} current"] = (sel["record_rounds"], sel["nash_conv_current"])
         log(f"  {exp.name}: {time.perf_counter() - t0:.1f} s")
     return {"summary": summary, "outcomes": outcome_rows, "population": population_rows,
             "scaling": scaling_rows, "curves": curves, "equilibria_plot": equilibria_plot, "running": running,
@@ -378,7 +382,8 @@ def _figures(cfg, learned, results) -> None:
     figures.plot_running_shares(learned["running"].get("simultaneous", {}), results.file("equilibria_vs_seeds.png"),
                                 "Trade rule, B = 3, simultaneous: share of seeds at each equilibrium")
     figures.plot_exploitability(learned["curves"], results.file("exploitability.png"),
-                                f"Exploitability of the time-average ({cfg.mode})")
+                                f"Exploitability of the time-average, and of the shared learners' current "
+                                f"policies (dashed) ({cfg.mode})")
     pred = {n: {p: an.predicted_high_share(n, p, learned["threshold"]) for p in np.linspace(0.02, 0.98, 49)}
             for n in cfg.population_n}
     figures.plot_population(learned["population"], pred, learned["threshold"], results.file("population.png"),
