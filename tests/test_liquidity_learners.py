@@ -80,7 +80,7 @@ def test_adapter_rewards_are_the_stage_game_entry_by_entry(model, form, n_action
 
 def test_idle_makers_are_masked_and_the_grid_is_one_feature_per_action():
     game = LiquidityGame(n_makers=3, n_actions=3, model="sizes", form="stackelberg", n_rounds=2)
-    obs = role_observations(game, jnp.asarray([0, 1, 0]))  # [N, 2, C, S, d]
+    obs = jax.jit(role_observations, static_argnums=0)(game, jnp.asarray([0, 1, 0]))  # [N, 2, C, S, d]
     assert obs.shape == (3, 2, 3, 2, 6)
     # every role observation is one where the maker acts
     assert bool(jnp.all(active_mask(obs, "stackelberg")))
@@ -171,3 +171,22 @@ def test_a_vmapped_batch_of_seeds_equals_the_seeds_one_at_a_time(ppo_runs):
             np.testing.assert_allclose(one[name], batched[name][s], atol=2e-3, err_msg=name)
         # and the seeds differ from each other: the batch does not repeat one run
         assert not np.allclose(batched["current"][0], batched["current"][3], atol=1e-6)
+
+
+def test_the_study_runs_the_shared_learners_in_whole_updates_and_records():
+    from sweeps.studies.liquidity.experiments import shared_play
+    from sweeps.studies.liquidity.reproduction import QUICK, experiments
+
+    exps = [e for part in experiments(QUICK).values() for e in part if e.learner in ("ppo", "dqn")]
+    # 2 forms x 2 learners x (pairs, sizes), and 2 learners x N = 3, 5
+    assert len(exps) == 12 and len({e.name for e in exps}) == 12
+    by_name = {e.name: shared_play(e) for e in exps}
+    # 3,200 rounds: PPO 100 updates of 32 one-round episodes, DQN 3,200 episodes
+    assert (by_name["pairs_simultaneous_ppo"].updates, by_name["pairs_simultaneous_dqn"].updates) == (100, 3200)
+    # N = 5: 960 x 5 = 4,800 rounds, already whole records of whole PPO updates (15 x 320)
+    assert by_name["population_n5_ppo"].updates * 32 == 4800
+    for e in exps:
+        play = by_name[e.name]
+        assert play.updates * play.rounds_per_update == e.n_rounds
+        assert play.updates // play.record_every == QUICK.shared_records
+        assert play.game.n_rounds == 1 and play.game.n_makers == e.n_makers
