@@ -75,8 +75,9 @@ def active_mask(obs, form: str):
 
 class LiquidityAdapter(GameAdapter):
     def __init__(self, game: LiquidityGame, rounds_per_episode: int | None = None):
-        check_int("rounds_per_episode", rounds_per_episode or game.n_rounds, 1)
-        if rounds_per_episode is not None and rounds_per_episode != game.n_rounds:
+        """`rounds_per_episode` (default: the game's `n_rounds`) is an episode's length."""
+        if rounds_per_episode is not None:
+            check_int("rounds_per_episode", rounds_per_episode, 1)
             game = dataclasses.replace(game, n_rounds=rounds_per_episode)
         super().__init__(game, game.n_steps, n_obs=N_OBS)
         self.game = game
