@@ -190,3 +190,18 @@ def test_the_study_runs_the_shared_learners_in_whole_updates_and_records():
         assert play.updates * play.rounds_per_update == e.n_rounds
         assert play.updates // play.record_every == QUICK.shared_records
         assert play.game.n_rounds == 1 and play.game.n_makers == e.n_makers
+
+
+def test_both_learners_follow_the_protocol_and_their_metrics_spec():
+    from agents.protocol import Learner, check_metrics
+    from sweeps.studies.liquidity.adapter import dqn, policy_gradient
+
+    game = LiquidityGame(n_makers=3, n_actions=3, model="sizes", form="stackelberg", n_rounds=50)
+    gp = game.make_params()
+    made = ((policy_gradient(game, LearnerPlay.pg), 1),
+            (dqn(game, LearnerPlay.dqn, rounds_per_episode=2), 2))
+    for (adapter, learner), rounds in made:
+        assert isinstance(learner, Learner)
+        assert adapter.game.n_rounds == rounds and adapter.n_steps == 2 * rounds  # commit, then answer
+        params = adapter.make_params(gp, [0, 1, 0])
+        check_metrics(learner, params, learner.default_hparams(), {"train": learner.config.log_every})
