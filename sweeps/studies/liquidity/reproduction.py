@@ -373,7 +373,9 @@ def run_study(cfg: StudyConfig, out, force: bool = False, resume: bool = False, 
 
 
 def _figures(cfg, learned, results) -> None:
-    runs = f"{cfg.seeds} seeds, {cfg.rounds} rounds, {cfg.mode}"
+    runs = f"{cfg.seeds} seeds x {cfg.rounds} rounds, {cfg.mode}"
+    if cfg.shared_learners:
+        runs += f"; {', '.join(cfg.shared_learners)}: {cfg.shared_seeds} seeds x {cfg.shared_rounds} rounds"
     eq = learned["equilibria_plot"]
     figures.plot_equilibria(eq["sizes"], results.file("equilibria_sizes.png"),
                             f"Trade rule, B = 3, two large makers: equilibrium reached ({runs})")
