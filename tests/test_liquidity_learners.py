@@ -108,7 +108,11 @@ def test_learner_play_refuses_bad_sizes_before_compiling():
     with pytest.raises(InputError, match="learner"):
         LearnerPlay(game, "sarsa")
     with pytest.raises(InputError, match="minibatches"):
-        LearnerPlay(game, "ppo", pg=dataclasses.replace(LearnerPlay.pg, episodes=6))
+        LearnerPlay(game, "ppo", pg=dataclasses.replace(LearnerPlay.pg, episodes=6), episodes_per_maker=None)
+    with pytest.raises(InputError, match="minibatches"):  # 3 x 2 episodes, 4 minibatches
+        LearnerPlay(game, "ppo", episodes_per_maker=3)
+    with pytest.raises(InputError, match="episodes_per_maker"):
+        LearnerPlay(game, "ppo", episodes_per_maker=0)
 
 
 # Both makers large (prior 1): every round is the "a type" game, whose unique
@@ -183,8 +187,10 @@ def test_the_study_runs_the_shared_learners_in_whole_updates_and_records():
     by_name = {e.name: shared_play(e) for e in exps}
     # 3,200 rounds: PPO 100 updates of 32 one-round episodes, DQN 3,200 episodes
     assert (by_name["pairs_simultaneous_ppo"].updates, by_name["pairs_simultaneous_dqn"].updates) == (100, 3200)
-    # N = 5: 960 x 5 = 4,800 rounds, already whole records of whole PPO updates (15 x 320)
-    assert by_name["population_n5_ppo"].updates * 32 == 4800
+    # N = 5: 960 x 5 = 4,800 rounds, PPO updates of 16 x 5 = 80 episodes: 60 updates,
+    # already whole records (6 updates each)
+    assert by_name["population_n5_ppo"].rounds_per_update == 80
+    assert by_name["population_n5_ppo"].updates == 60
     for e in exps:
         play = by_name[e.name]
         assert play.updates * play.rounds_per_update == e.n_rounds

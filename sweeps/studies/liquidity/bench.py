@@ -9,7 +9,7 @@
    --learners learner (printed model, p = 0.35), one jit(vmap(...)) each;
    rounds per second counts one round of one run (two makers act, all learn).
    The shared learners (ppo, reinforce, dqn) run through the adapter with
-   one-round episodes (PPO's rounds rounded up to whole updates of 32); the
+   one-round episodes (PPO's rounds rounded up to whole updates of 16 N); the
    ratio is against the first learner listed, in the same process, e.g.
    `--learners fictitious_play,ppo,dqn --seeds 64 --rounds 3200`.
 

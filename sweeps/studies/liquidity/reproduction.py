@@ -177,9 +177,11 @@ def experiments(cfg: StudyConfig) -> dict[str, list[Experiment]]:
                                                  priors=PRIOR_GRID, seeds=cfg.population_seeds,
                                                  record_every=max(cfg.record_every, rounds // 50)))
     # the shared learners after every classic one (the tasks run in this order)
-    unit = cfg.shared_records * _shared_rounds_per_update(cfg)
-    whole = lambda rounds: -(-rounds // unit) * unit  # noqa: E731
-    rounds = whole(cfg.shared_rounds)
+    def whole(rounds, n):
+        unit = cfg.shared_records * _shared_rounds_per_update(cfg, n)
+        return -(-rounds // unit) * unit
+
+    rounds = whole(cfg.shared_rounds, 2)
     for form in ("simultaneous", "stackelberg"):
         for learner in cfg.shared_learners:
             exps["pairs"].append(Experiment(f"pairs_{form}_{learner}", learner, 2, rounds, form=form,
@@ -189,7 +191,7 @@ def experiments(cfg: StudyConfig) -> dict[str, list[Experiment]]:
                                             priors=(1.0,), seeds=cfg.shared_seeds,
                                             record_every=rounds // cfg.shared_records))
     for n in cfg.shared_population_n:
-        rounds = whole(cfg.shared_population_rounds_per_maker * n)
+        rounds = whole(cfg.shared_population_rounds_per_maker * n, n)
         for learner in cfg.shared_learners:
             exps["population"].append(Experiment(f"population_n{n}_{learner}", learner, n, rounds,
                                                  priors=PRIOR_GRID, seeds=cfg.shared_population_seeds,
@@ -197,12 +199,13 @@ def experiments(cfg: StudyConfig) -> dict[str, list[Experiment]]:
     return exps
 
 
-def _shared_rounds_per_update(cfg: StudyConfig) -> int:
-    """The least common multiple of the shared learners' rounds per update."""
+def _shared_rounds_per_update(cfg: StudyConfig, n_makers: int) -> int:
+    """The least common multiple of the shared learners' rounds per update with N makers."""
     from sweeps.studies.liquidity.adapter import LearnerPlay
     from jaxmarkets.liquidity.game import LiquidityGame
 
-    per = [LearnerPlay(LiquidityGame(n_rounds=1), learner, updates=1, record_every=1).rounds_per_update
+    game = LiquidityGame(n_makers=n_makers, n_rounds=1)
+    per = [LearnerPlay(game, learner, updates=1, record_every=1).rounds_per_update
            for learner in cfg.shared_learners]
     return int(np.lcm.reduce(per)) if per else 1
 
