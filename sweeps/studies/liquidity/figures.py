@@ -98,6 +98,8 @@ def plot_population(rows: list[dict], predicted: dict, threshold: float, path: s
     for n in ns:
         for learner in learners:
             sel = sorted((r for r in rows if r["n_makers"] == n and r["learner"] == learner), key=lambda r: r["prior"])
+            if not sel:  # the shared learners run at fewer N
+                continue
             ax.plot([r["prior"] for r in sel], [r["learned_high_share"] for r in sel], styles[learner],
                     color=colors[n], ms=3, label=f"N={n} {learner}")
         ps = sorted(predicted[n])
