@@ -192,8 +192,8 @@ def role_observations(game: LiquidityGame, types):
 class LearnerPlay:
     """A shared learner's makers in the repeated game: `run(key, params,
     hparams)` draws the seed's types, trains `updates` updates (PG: batches of
-    `pg.episodes` episodes; DQN: episodes) and records every `record_every`.
-    `game.n_rounds` is the episode's length in rounds."""
+    `pg_config.episodes` episodes; DQN: episodes) and records every
+    `record_every`. `game.n_rounds` is the episode's length in rounds."""
 
     game: LiquidityGame
     learner: str = "ppo"
@@ -204,9 +204,8 @@ class LearnerPlay:
     # A maker has a role in 2 of N rounds, so with a fixed batch a minibatch
     # holds fewer of its samples as N grows; at N = 10 and 32 episodes most
     # minibatches hold 0 or 1 initiator sample, and normalised advantages with
-    # Adam make each of those a full-size, noisy step (measured: PPO's
-    # initiators then stay at low where the Bayesian reply is high, 29-44%
-    # agreement, even with 4x the rounds; with 16 N episodes 94-100%).
+    # Adam make each of those a full-size, noisy step (measured in
+    # docs/liquidity.md: Bayesian agreement at N = 10 29-44% -> 94-100%).
     episodes_per_maker: int | None = 16
     dqn: DQNConfig = DQNConfig(n_layers=2, hidden=16, head="action_out", batch_size=32,
                                memory_size=512, eps_every=20, target_every=50)
@@ -252,8 +251,9 @@ class LearnerPlay:
         return adapter, PolicyGradient(adapter, LiquidityActions(self.game), cfg)
 
     def default_hparams(self):
-        """PG: the learner's defaults; DQN: Adam 1e-3 (the paper-001 1e-4 is for
-        its long episodes) and epsilon from 1 down by 0.98 every 20 actions."""
+        """PG: the learner's defaults but Adam 1e-3 (for 3e-4) and entropy 0.01;
+        DQN: Adam 1e-3 (paper 001's 1e-4 is for its long episodes) and epsilon
+        from 1 down by 0.98 every 20 actions."""
         if self.learner == "dqn":
             return DQNHparams.make(lr=1e-3, eps_decay=0.98)
         return PGHparams.make(lr=1e-3, entropy_coef=0.01)
