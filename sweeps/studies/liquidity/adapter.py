@@ -251,7 +251,7 @@ class LearnerPlay:
         return adapter, PolicyGradient(adapter, LiquidityActions(self.game), cfg)
 
     def default_hparams(self):
-        """PG: the learner's defaults but Adam 1e-3 (for 3e-4) and entropy 0.01;
+        """PG: the learner's defaults (entropy 0.01) but Adam 1e-3 (for 3e-4);
         DQN: Adam 1e-3 (paper 001's 1e-4 is for its long episodes) and epsilon
         from 1 down by 0.98 every 20 actions."""
         if self.learner == "dqn":
