@@ -44,7 +44,6 @@ import functools
 
 import jax
 import jax.numpy as jnp
-import numpy as np
 from flax import struct
 
 from agents.dqn import DQN, DQNConfig, DQNHparams, QActionGrid
