@@ -1,5 +1,7 @@
 """Paper 002 reproduced and extended: every table rebuilt, every claim checked,
-and classic learners in repeated play.
+and learners in repeated play: the classic ones (fictitious play, regret
+matching, Hedge, Roth-Erev) and, after them, the shared PPO and DQN makers of
+`agents/` through `adapter.py`, at their own smaller sizes (`shared_*`).
 
 Tables (CSV, and printed): the stage game's equilibria for B = 2..5
 (stage_equilibria.csv), the threshold in both readings (thresholds.csv), the
@@ -19,6 +21,8 @@ resumable task):
               component the learners reach, how often, against the seeds;
   population  printed model, N makers over a grid of p: initiators' play
               against the Bayesian prediction, and who earns what by type.
+The shared learners are read twice: their time-average (as the classic
+learners) and their final policies (`policy` column, `*_current*` columns).
 
 Results directory: the tables and figures above, learning_outcomes.csv,
 population.csv, scaling.csv, summary.csv / summary.json (one row per learning
