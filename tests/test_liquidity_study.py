@@ -66,6 +66,7 @@ def test_bayesian_prediction_of_initiators():
     (["bench", "liquidity", "--learners", "sarsa"], "--learners = 'sarsa'"),
     (["reproduce", "liquidity", "--seed", "-1"], "--seed = -1"),
     (["reproduce", "liquidity", "--seeds", "0", "--out", "/tmp/never-written"], "--seeds = 0"),
+    (["reproduce", "liquidity", "--shared-seeds", "0", "--out", "/tmp/never-written"], "--shared-seeds = 0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, words):
     assert main(argv) == 2

@@ -8,6 +8,10 @@
 2. Repeated play: --seeds runs x --makers makers x --rounds rounds of each
    --learners learner (printed model, p = 0.35), one jit(vmap(...)) each;
    rounds per second counts one round of one run (two makers act, all learn).
+   The shared learners (ppo, reinforce, dqn) run through the adapter with
+   one-round episodes (PPO's rounds rounded up to whole updates of 16 N); the
+   ratio is against the first learner listed, in the same process, e.g.
+   `--learners fictitious_play,ppo,dqn --seeds 64 --rounds 3200`.
 
 Compile time is measured apart (`.lower().compile()`); run times are the
 median of --repeat runs after a warm-up.
@@ -70,24 +74,59 @@ def bench_repeated_play(learner: str, seeds: int, makers: int, rounds: int, form
             "final_nash_conv_median": float(np.median(np.asarray(out[1].nash_conv_average)[:, -1]))}
 
 
+def bench_shared_play(learner: str, seeds: int, makers: int, rounds: int, form: str, repeat: int) -> dict:
+    """The same measure for a shared learner (agents/: PPO, REINFORCE, DQN) through
+    the adapter: one-round episodes, `rounds` rounded up to whole updates."""
+    import jax
+    import jax.numpy as jnp
+
+    from jaxmarkets.liquidity.game import LiquidityGame
+    from sweeps.studies.liquidity.adapter import LearnerPlay
+
+    game = LiquidityGame(n_makers=makers, n_rounds=1, form=form)
+    per_update = LearnerPlay(game, learner, updates=1, record_every=1).rounds_per_update
+    updates = -(-rounds // per_update)
+    play = LearnerPlay(game, learner, updates=updates, record_every=updates)
+    params = jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds,) + jnp.shape(x)), game.default_params())
+    hparams = jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds,)), play.default_hparams())
+    play.check(params, hparams)
+    keys = jax.random.split(jax.random.key(0), seeds)
+    fn = jax.jit(jax.vmap(play.run))
+    t0 = time.perf_counter()
+    compiled = fn.lower(keys, params, hparams).compile()
+    compile_s = time.perf_counter() - t0
+    jax.block_until_ready(compiled(keys, params, hparams))
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(compiled(keys, params, hparams))
+        runs.append(time.perf_counter() - t0)
+    run_s = float(np.median(runs))
+    played = updates * per_update
+    return {"learner": learner, "form": form, "seeds": seeds, "makers": makers, "rounds": played,
+            "compile_s": round(compile_s, 3), "run_s": round(run_s, 4), "rounds_per_s": seeds * played / run_s,
+            "final_nash_conv_median": float(np.median(np.asarray(out["nash_conv_current"])[:, -1]))}
+
+
 def run(args) -> int:
     for name in ("games", "reference", "seeds", "rounds", "repeat"):
         check_int(f"--{name}", getattr(args, name), 1)
     check_int("n_makers", args.makers, 2)
     check_choice("--form", args.form, ("simultaneous", "stackelberg"))
     from jaxmarkets.liquidity.learning import LEARNERS
+    from sweeps.studies.liquidity.adapter import LEARNERS as SHARED
 
     learners = [s.strip() for s in args.learners.split(",") if s.strip()]
     for name in learners:
-        check_choice("--learners", name, LEARNERS)
+        check_choice("--learners", name, LEARNERS + SHARED)
     import jax
 
     from sweeps.cli.bench_equilibria import bench_vertex_enumeration
 
     eq = bench_vertex_enumeration(args.games, 4, 0, payoff_range=3, n_reference=min(args.reference, args.games),
                                   repeats=args.repeat)
-    plays = [bench_repeated_play(name, args.seeds, args.makers, args.rounds, args.form, args.repeat)
-             for name in learners]
+    plays = [(bench_shared_play if name in SHARED else bench_repeated_play)(
+        name, args.seeds, args.makers, args.rounds, args.form, args.repeat) for name in learners]
     report = {"device": f"{jax.devices()[0].platform} x{jax.device_count()}", "equilibria": eq,
               "repeated_play": plays}
     if args.json:
@@ -99,7 +138,9 @@ def run(args) -> int:
     print(f"  nashpy on {eq['nashpy_games']} of the same games: {eq['nashpy_ms_per_game']:.2f} ms/game")
     print(f"  speed-up per game {eq['speedup_per_game']:.0f}x; same equilibria on every reference game: {eq['agree']}")
     print(f"repeated play, {args.seeds} seeds x N = {args.makers} makers x {args.rounds} rounds, {args.form}:")
+    base = plays[0]["rounds_per_s"] if plays else None
     for r in plays:
         print(f"  {r['learner']:<16} compile {r['compile_s']:6.2f} s  run {r['run_s']:7.3f} s  "
-              f"{r['rounds_per_s']:.3g} rounds/s")
+              f"{r['rounds_per_s']:.3g} rounds/s ({r['rounds_per_s'] / base:.3g}x {plays[0]['learner']}; "
+              f"{r['rounds']} rounds)")
     return 0 if eq["agree"] else 1

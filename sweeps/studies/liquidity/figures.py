@@ -56,19 +56,26 @@ def plot_running_shares(labels_by_seed: dict, path: str, title: str) -> None:
 
 
 def plot_exploitability(curves: dict, path: str, title: str) -> None:
-    """NashConv of the time-average over rounds: median and quartiles over seeds;
-    curves: {panel: {learner: (rounds, nash_conv [runs, records])}}."""
+    """NashConv over rounds: median and quartiles over seeds, of the time-average
+    (solid) or of the current policies (dashed, names ending "current");
+    curves: {panel: {learner: (rounds, nash_conv [runs, records])}}. Values
+    below 1e-3 (payoffs are O(1-10); DQN's greedy policies reach exactly 0)
+    are drawn at 1e-3."""
     plt = _plt()
+    floor = 1e-3
     fig, axes = plt.subplots(1, len(curves), figsize=(4.5 * len(curves), 3.8), squeeze=False)
     for ax, (panel, by_learner) in zip(axes[0], curves.items()):
+        bases = list(dict.fromkeys(name.removesuffix(" current") for name in by_learner))
         for learner, (rounds, nc) in by_learner.items():
             q = np.percentile(nc, [25, 50, 75], axis=0)
-            ax.plot(rounds, np.maximum(q[1], 1e-6), label=learner)
-            ax.fill_between(rounds, np.maximum(q[0], 1e-6), np.maximum(q[2], 1e-6), alpha=0.2)
+            style = "--" if learner.endswith("current") else "-"
+            color = plt.cm.tab10(bases.index(learner.removesuffix(" current")) % 10)
+            ax.plot(rounds, np.maximum(q[1], floor), style, label=learner, color=color)
+            ax.fill_between(rounds, np.maximum(q[0], floor), np.maximum(q[2], floor), alpha=0.15, color=color)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("rounds")
-        ax.set_ylabel("NashConv of the time-average (per round)")
+        ax.set_ylabel("NashConv per round")
         ax.set_title(panel, fontsize=8)
         ax.legend(fontsize=7)
     fig.suptitle(title, fontsize=9)
@@ -86,10 +93,13 @@ def plot_population(rows: list[dict], predicted: dict, threshold: float, path: s
     ns = sorted({r["n_makers"] for r in rows})
     colors = dict(zip(ns, plt.cm.viridis(np.linspace(0, 0.9, len(ns)))))
     learners = sorted({r["learner"] for r in rows})
-    styles = dict(zip(learners, ("o-", "s--", "^:", "d-.")))
+    markers = "os^dvP*X"
+    styles = {lr: markers[k % len(markers)] + ("-", "--", ":", "-.")[k % 4] for k, lr in enumerate(learners)}
     for n in ns:
         for learner in learners:
             sel = sorted((r for r in rows if r["n_makers"] == n and r["learner"] == learner), key=lambda r: r["prior"])
+            if not sel:  # the shared learners run at fewer N
+                continue
             ax.plot([r["prior"] for r in sel], [r["learned_high_share"] for r in sel], styles[learner],
                     color=colors[n], ms=3, label=f"N={n} {learner}")
         ps = sorted(predicted[n])

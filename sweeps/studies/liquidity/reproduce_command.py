@@ -5,8 +5,10 @@ checked, and classic learners in repeated play (the paper's further work).
 48 seeds per prior for N in {3, 5, 10} (fictitious play and regret matching),
 compiled for a fast start: a few minutes on a 2-core CPU. --full: 4,096 seeds
 x 20,000 rounds, 512 seeds per prior, N up to 20, every learner, optimised
-compiles. Each batch of runs is written when it finishes: --resume continues a
-killed run. See sweeps/studies/liquidity/reproduction.py for what is written.
+compiles. The shared PPO and DQN makers (agents/) run after the classic
+learners at their own, smaller sizes: quick 16 seeds x 3,200 rounds, N = 3, 5;
+full 64 seeds x 12,800 rounds, N up to 10 (--shared-seeds). Each batch of
+runs is written when it finishes: --resume continues a killed run. See sweeps/studies/liquidity/reproduction.py for what is written.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ def add_parser(subparsers, name: str) -> None:
                             full="4,096 seeds, 20,000 rounds, N up to 20, every learner")
     p.add_argument("--seeds", type=int, default=None, help="seeds per regime (overrides the mode)")
     p.add_argument("--rounds", type=int, default=None, help="rounds of the N = 2 games (overrides the mode)")
+    p.add_argument("--shared-seeds", type=int, default=None,
+                   help="seeds per regime of the shared PPO / DQN makers (overrides the mode; "
+                        "a quarter of it per prior in the population runs)")
     p.set_defaults(func=run)
 
 
@@ -38,6 +43,10 @@ def run(args) -> int:
     if args.seeds is not None:
         check_int("--seeds", args.seeds, 1)
         cfg = dataclasses.replace(cfg, seeds=args.seeds, population_seeds=max(1, args.seeds // 4))
+    if args.shared_seeds is not None:
+        check_int("--shared-seeds", args.shared_seeds, 1)
+        cfg = dataclasses.replace(cfg, shared_seeds=args.shared_seeds,
+                                  shared_population_seeds=max(1, args.shared_seeds // 4))
     if args.rounds is not None:
         check_int("--rounds", args.rounds, 1)
         cfg = dataclasses.replace(cfg, rounds=args.rounds, record_every=min(cfg.record_every, args.rounds))
