@@ -11,7 +11,8 @@ families, together and head to head.
 tournament of 4 games x 20 days, (c) 3 runs of 25 x 128 training games; a
 few minutes on a 2-core CPU. --full: 100 + 100 traders, 50 games of 20 days,
 40 tournament games of 40 days, (c) 9 runs of 30 x 192 training games of 20 days
-and 100 evaluation games. --parts a,b,c runs only some parts. Every cell is written when it finishes: --resume
+and 100 evaluation games. --parts a,b,c runs only some parts; --learned-mix mixed
+plays (c) with (b)'s population, --learned-* size (c). Every cell is written when it finishes: --resume
 continues a killed run.
 """
 
