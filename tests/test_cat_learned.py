@@ -97,3 +97,26 @@ def test_a_seat_announcing_its_own_fixed_fees_plays_the_same_game():
     out = run(other)
     np.testing.assert_array_equal(np.asarray(out.fees)[:, 1], other)
     assert np.asarray(out.income)[2:, 1, 0].sum() > 0 and not np.array_equal(np.asarray(out.score), np.asarray(same.score))
+
+
+def test_learned_mix_option_and_its_validation():
+    """--learned-mix mixed is part (b)'s population; a bad strategy or too few traders per strategy is one
+    InputError naming learned.mix / learned.traders, before anything compiles."""
+    import argparse
+    import dataclasses
+
+    from jaxmarkets.core import InputError
+    from sweeps.studies.cat.reproduce_command import learned_overrides
+    from sweeps.studies.cat.reproduction import QUICK
+
+    names = ("mix", "runs", "days", "eval_games", "iterations", "games", "group")
+    args = argparse.Namespace(**{"learned_" + k: None for k in names})
+    args.learned_mix, args.learned_iterations, args.learned_games = "mixed", 3, 16
+    lc = learned_overrides(QUICK, args)
+    assert lc.mix == QUICK.tournament_mix == ("zic", "zip", "gd", "re")
+    assert (lc.bandit.iterations, lc.bandit.games, lc.bandit.group) == (3, 16, QUICK.learned.bandit.group)
+    dataclasses.replace(QUICK, learned=lc).validate()
+    with pytest.raises(InputError, match="learned.mix"):
+        dataclasses.replace(QUICK, learned=dataclasses.replace(lc, mix=("zic", "foo"))).validate()
+    with pytest.raises(InputError, match="learned.traders"):
+        dataclasses.replace(QUICK, learned=dataclasses.replace(lc, traders=3)).validate()

@@ -49,6 +49,11 @@ class LearnedConfig:
         check_int("learned.days", self.days, 1)
         check_int("learned.rounds", self.rounds, 1)
         check_int("learned.eval_games", self.eval_games, 2)
+        if not self.mix:
+            raise InputError("learned.mix is empty; allowed: one or more of zic, zip, gd, re, truth")
+        for s in self.mix:
+            check_choice("learned.mix", s, ("zic", "zip", "gd", "re", "truth"))
+        check_int("learned.traders", self.traders, len(self.mix))
         for run in self.runs:
             parse_run(run, families)
         self.bandit.validate()
