@@ -1,0 +1,60 @@
+"""`jaxmarkets reproduce liquidation`: the learners study of notes 000.
+
+Q1 (this step): the 2x2 game in the anti-coordination regime (cash raised,
+liquidity ratio in (1/2, 2)); do PPO banks find the mixed equilibrium and DQN
+banks not? Exploitability of the time-averaged and last-iterate policies over
+training, many seeds vmapped in one program per learner.
+--quick (default): one ratio, 16 seeds, about a minute on a 2-core CPU.
+--full: four ratios, 64 seeds, longer training.
+Writes q1.png, q1_curves.json, summary.csv/json through the results directory.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+from jaxmarkets.core import check_int
+from sweeps.cli.options import add_reproduce_arguments, results_dir
+
+
+def add_parser(subparsers, name: str) -> None:
+    p = subparsers.add_parser(name, help="notes 000: learners in the liquidation game (Q1: the 2x2 game)",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_reproduce_arguments(p, name, quick="one ratio, 16 seeds, about a minute on a CPU",
+                            full="four ratios, 64 seeds, longer training")
+    p.add_argument("--seeds", type=int, default=None, help="seeds per ratio and learner (overrides the mode)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from sweeps.engine.results import ResultsDir, write_json
+    from sweeps.studies.liquidation import q1
+    from sweeps.studies.liquidation.figures import plot_q1
+
+    out = results_dir(args, "liquidation")
+    cfg = q1.QUICK if args.mode == "quick" else q1.FULL
+    cfg = dataclasses.replace(cfg, seed=args.seed)
+    if args.seeds is not None:
+        check_int("--seeds", args.seeds, 1, 100_000)
+        cfg = dataclasses.replace(cfg, seeds=args.seeds)
+    cfg.validate()
+    results = ResultsDir(out, "liquidation", "reproduce", {"mode": args.mode, "q1": dataclasses.asdict(cfg)},
+                         resume=args.resume, force=args.force)
+    timings, probs = {}, {}
+    for learner in q1.LEARNERS:
+        t0 = time.perf_counter()
+        probs[learner] = q1.train(cfg, learner)
+        timings[f"q1_{learner}"] = time.perf_counter() - t0
+        print(f"Q1 {learner}: {len(cfg.ratios)} ratio(s) x {cfg.seeds} seeds in {timings[f'q1_{learner}']:.1f} s")
+    rows, curves = q1.analyse(cfg, probs)
+    write_json(results.file("q1_curves.json"), curves)
+    plot_q1(cfg, curves, {k: v[1] for k, v in probs.items()}, results.file("q1.png"), args.mode)
+    for r in rows:
+        print(f"  r = {r['ratio']}, {r['learner']}: NashConv time-average {r['nashconv_average_median']:.4f} "
+              f"(median), last {r['nashconv_last_median']:.4f}; ends pure {r['share_pure_end']:.0%}, "
+              f"mixed {r['share_mixed_end']:.0%} (p* = {r['p_mixed']:.3f})")
+    results.finish(rows, {"question": "Q1", "config": dataclasses.asdict(cfg)}, timings)
+    print(f"results in {out}")
+    return 0
