@@ -53,7 +53,7 @@ class Q1Config:
         check_int("dqn_episodes", self.dqn_episodes, self.log_every)
 
 
-QUICK = Q1Config()
+QUICK = Q1Config(ratios=(0.8, 1.5), seeds=32)
 FULL = Q1Config(ratios=(0.8, 1.25, 1.5, 1.9), seeds=64, ppo_updates=2000, dqn_episodes=5000)
 
 
@@ -93,7 +93,7 @@ def train(cfg: Q1Config, learner: str):
     from agents.recurrent_dqn import RecurrentDQNConfig
     from sweeps.studies.liquidation.adapter import dqn, policy_gradient
 
-    game, _, stacked = game_and_params(cfg)
+    game, one_params, _ = game_and_params(cfg)
     if learner == "ppo":
         pcfg = PGConfig(hidden=16, n_layers=1, episodes=cfg.ppo_episodes, train_iterations=cfg.ppo_updates,
                         test_iterations=1, log_every=cfg.log_every)
@@ -107,12 +107,8 @@ def train(cfg: Q1Config, learner: str):
         adapter, agent = dqn(game, dcfg, rows=(1, 2))
         hp = DQNHparams.make(lr=cfg.dqn_lr, eps_decay=cfg.dqn_eps_decay)
         n_iter = cfg.dqn_episodes
-    for i in range(len(cfg.ratios)):
-        adapter.make_params(jax.tree.map(lambda x: x[i], stacked))  # validates each regime
-    scale = stacked.cash + (stacked.holdings * stacked.prices0).sum(-1)
-    from sweeps.studies.liquidation.adapter import AdapterParams
-
-    aparams = AdapterParams(stacked, scale)
+    # validated and scaled per regime, then stacked on the ratio axis
+    aparams = jax.tree.map(lambda *xs: jnp.stack(xs), *[adapter.make_params(p) for p in one_params])
 
     def one(key, ap):
         carry, m = agent.train_chunk(agent.init(key, ap, hp), ap, hp, n_iter)

@@ -4,7 +4,7 @@ Q1 (this step): the 2x2 game in the anti-coordination regime (cash raised,
 liquidity ratio in (1/2, 2)); do PPO banks find the mixed equilibrium and DQN
 banks not? Exploitability of the time-averaged and last-iterate policies over
 training, many seeds vmapped in one program per learner.
---quick (default): one ratio, 16 seeds, about a minute on a 2-core CPU.
+--quick (default): two ratios, 32 seeds, under a minute on a 2-core CPU.
 --full: four ratios, 64 seeds, longer training.
 Writes q1.png, q1_curves.json, summary.csv/json through the results directory.
 """
@@ -22,7 +22,7 @@ from sweeps.cli.options import add_reproduce_arguments, results_dir
 def add_parser(subparsers, name: str) -> None:
     p = subparsers.add_parser(name, help="notes 000: learners in the liquidation game (Q1: the 2x2 game)",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_reproduce_arguments(p, name, quick="one ratio, 16 seeds, about a minute on a CPU",
+    add_reproduce_arguments(p, name, quick="two ratios, 32 seeds, under a minute on a CPU",
                             full="four ratios, 64 seeds, longer training")
     p.add_argument("--seeds", type=int, default=None, help="seeds per ratio and learner (overrides the mode)")
     p.set_defaults(func=run)
