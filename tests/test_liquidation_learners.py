@@ -15,7 +15,7 @@ from jaxmarkets.core import InputError
 from jaxmarkets.liquidation import theory
 from jaxmarkets.liquidation.game import LiquidationGame
 from sweeps.cli import main
-from sweeps.studies.liquidation import q1
+from sweeps.studies.liquidation import q1, q2
 from sweeps.studies.liquidation.adapter import LiquidationAdapter, LiquidationGrid, dqn
 from sweeps.studies.liquidation.bench import bench_env
 
@@ -108,3 +108,22 @@ def test_bad_input_is_one_line_exit_2(capsys, argv, words):
 def test_q1_config_rejects_ratios_outside_the_band():
     with pytest.raises(InputError, match="ratios"):
         dataclasses.replace(q1.QUICK, ratios=(2.5,)).validate()
+
+
+def test_q2_no_policy_beats_the_exact_planner():
+    """The planner maximises welfare over every open-loop joint sequence and the
+    dynamics are deterministic after the reset, so no policy, learned or not,
+    can do better (N = 2, T = 2, cash raised)."""
+    cfg = q2.Q2Config(objectives=("cash",), seeds=2, ppo_updates=30, test_episodes=32,
+                      benchmark_episodes=64, learners=("ppo",))
+    rows = {r["policy"]: r for r in q2.run(cfg)}
+    assert set(rows) == {"myopic", "random", "proportional", "proportional_stochastic", "ppo", "planner"}
+    planner = rows["planner"]["welfare"]
+    for r in rows.values():
+        assert r["welfare"] <= planner + 1e-4
+        assert r["welfare_over_planner"] == pytest.approx(r["welfare"] / planner)
+    # myopic by hand: each step a bank aims at its remaining need over the
+    # remaining steps (20 / 2 = 10) and sells the smallest level reaching it: 12.5
+    # units of the liquid asset. Both do: X_1 = 25 then 50, prices 0.95 then 0.9,
+    # welfare 2 x 12.5 x (0.95 + 0.9) = 46.25
+    assert rows["myopic"]["welfare"] == pytest.approx(46.25, abs=1e-4)

@@ -54,3 +54,26 @@ def plot_q1(cfg, curves: dict, finals: dict, path: str, mode: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def plot_q2(rows: list[dict], path: str, mode: str) -> None:
+    """Per (N, objective): mean welfare of each policy (bars, standard error),
+    the planner's as a line."""
+    plt = _plt()
+    cases = sorted({(r["n_banks"], r["objective"]) for r in rows})
+    fig, axes = plt.subplots(1, len(cases), figsize=(4.2 * len(cases), 3.6), squeeze=False)
+    for ax, (n, obj) in zip(axes[0], cases):
+        sel = [r for r in rows if r["n_banks"] == n and r["objective"] == obj and r["policy"] != "planner"]
+        names = [r["policy"].replace("proportional_stochastic", "prop. stoch.") for r in sel]
+        ax.bar(range(len(sel)), [r["welfare"] for r in sel], yerr=[r["welfare_se"] for r in sel],
+               color=["tab:gray"] * 4 + ["tab:blue", "tab:red"][:len(sel) - 4])
+        planner = sel[0]["planner_welfare"] if sel else None
+        if planner is not None:
+            ax.axhline(planner, color="k", ls="--", label="planner")
+            ax.legend(fontsize=7)
+        ax.set_xticks(range(len(sel)), names, rotation=35, ha="right", fontsize=7)
+        ax.set_ylabel(f"welfare ({obj})")
+        ax.set_title(f"N = {n}, objective {obj} ({mode})", fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
