@@ -34,8 +34,8 @@ def add_parser(subparsers, name: str) -> None:
     p.add_argument("--horizon", type=int, default=4)
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--learner-banks", type=int, default=5)
-    p.add_argument("--runs", type=int, default=2)
-    p.add_argument("--iterations", type=int, default=50, help="learner episodes (DQN) / updates (PPO) timed")
+    p.add_argument("--runs", type=int, default=4)
+    p.add_argument("--iterations", type=int, default=200, help="learner episodes (DQN) / updates (PPO) timed")
     p.add_argument("--no-learners", action="store_true")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
@@ -67,7 +67,8 @@ def bench_env(n_banks: int, episodes: int, horizon: int, repeats: int) -> dict:
     from jaxmarkets.liquidation import batched
     from jaxmarkets.liquidation.game import LiquidationGame
 
-    # max_sale 1 / horizon: each bank can still meet the 20% run within the horizon
+    # chunks shrink with the horizon (so episodes are not over after two steps);
+    # 1 / horizon + 0.25 keeps the capacity above the 20% withdrawal need
     game = LiquidationGame(n_banks=n_banks, n_assets=2, horizon=horizon)
     params = game.make_params(max_sale=min(1.0, 1.0 / horizon + 0.25))
     game.validate(params)
