@@ -1,11 +1,12 @@
 """`jaxmarkets reproduce liquidation`: the learners study of notes 000.
 
-Q1 (this step): the 2x2 game in the anti-coordination regime (cash raised,
+Q1: the 2x2 game in the anti-coordination regime (cash raised,
 liquidity ratio in (1/2, 2)); do PPO banks find the mixed equilibrium and DQN
 banks not? Exploitability of the time-averaged and last-iterate policies over
 training, many seeds vmapped in one program per learner.
---quick (default): two ratios, 32 seeds, under a minute on a 2-core CPU.
---full: four ratios, 64 seeds, longer training.
+--quick (default): Q1 at two ratios x 32 seeds and Q2 at N = 2, about a minute
+on a 2-core CPU (68 s at load 2-3).
+--full: Q1 at four ratios x 64 seeds, longer training; Q2 at N = 2 and 5.
 Q2, first slice: PPO and recurrent-DQN banks against the four benchmarks and
 the exact planner in the multi-step game (N = 2 quick; N = 2, 5 full), both
 objectives (q2.png, q2.csv). --no-q2 skips it.
@@ -25,8 +26,8 @@ from sweeps.cli.options import add_reproduce_arguments, results_dir
 def add_parser(subparsers, name: str) -> None:
     p = subparsers.add_parser(name, help="notes 000: learners in the liquidation game (Q1: the 2x2 game)",
                               description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_reproduce_arguments(p, name, quick="two ratios, 32 seeds, under a minute on a CPU",
-                            full="four ratios, 64 seeds, longer training")
+    add_reproduce_arguments(p, name, quick="Q1: two ratios x 32 seeds; Q2: N = 2; about a minute on a CPU",
+                            full="Q1: four ratios x 64 seeds, longer training; Q2: N = 2 and 5")
     p.add_argument("--seeds", type=int, default=None, help="Q1 seeds per ratio and learner (overrides the mode)")
     p.add_argument("--no-q2", action="store_true", help="skip Q2 (learners against benchmarks and planner)")
     p.set_defaults(func=run)
