@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from jaxmarkets.core import InputError
-from jaxmarkets.liquidation import reference
+from jaxmarkets.liquidation import batched, reference
 from jaxmarkets.liquidation.game import LiquidationGame
 
 PATHS = 8
@@ -122,3 +122,15 @@ def test_random_portfolios_hold_diversification_assets_of_equal_value(results):
         np.testing.assert_allclose(values.sum(1), np.asarray(p.holdings) @ np.asarray(p.prices0), rtol=1e-12)
         held = values[values > 0].reshape(env.n_banks, env.diversification)
         np.testing.assert_allclose(held, held[:, :1] * np.ones_like(held), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_batched_numpy_stepper_matches_the_environment(results, name):
+    """The benchmark's vectorised NumPy yardstick plays every path of a case at
+    once (per-episode params) and must give the environment's trajectories."""
+    env, instances, actions, h0, _, traj = results[name]
+    fields = [dataclasses.asdict(p) for p in instances]
+    params = {k: np.stack([np.asarray(f[k]) for f in fields]) for k in fields[0]}
+    got = batched.run(dataclasses.asdict(env), params, h0, actions)
+    for field, want in zip(FIELDS, traj):
+        np.testing.assert_allclose(got[field], want, rtol=1e-9, atol=1e-9, err_msg=f"{name}: {field}")

@@ -74,8 +74,10 @@ STUDIES: dict[str, Study] = {
         ),
         Study(
             "liquidation", "liquidation", "000",
-            "banks liquidating assets of different liquidity: the 2x2 reduction (learners: later steps)",
+            "banks liquidating assets of different liquidity: the 2x2 reduction, PPO and recurrent DQN banks",
             theory="sweeps.studies.liquidation.theory_command",
+            reproduce="sweeps.studies.liquidation.reproduce_command",
+            benches=(("liquidation", "sweeps.studies.liquidation.bench"),),
         ),
     )
 }

@@ -1,0 +1,78 @@
+"""`jaxmarkets reproduce liquidation`: the learners study of notes 000.
+
+Q1: the 2x2 game in the anti-coordination regime (cash raised,
+liquidity ratio in (1/2, 2)); do PPO banks find the mixed equilibrium and DQN
+banks not? Exploitability of the time-averaged and last-iterate policies over
+training, many seeds vmapped in one program per learner.
+--quick (default): Q1 at two ratios x 32 seeds and Q2 at N = 2, about a minute
+on a 2-core CPU (68 s at load 2-3).
+--full: Q1 at four ratios x 64 seeds, longer training; Q2 at N = 2 and 5.
+Q2, first slice: PPO and recurrent-DQN banks against the four benchmarks and
+the exact planner in the multi-step game (N = 2 quick; N = 2, 5 full), both
+objectives (q2.png, q2.csv). --no-q2 skips it.
+Writes q1.png, q1_curves.json, summary.csv/json (Q1 rows; Q2 under "q2").
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+
+from jaxmarkets.core import check_int
+from sweeps.cli.options import add_reproduce_arguments, results_dir
+
+
+def add_parser(subparsers, name: str) -> None:
+    p = subparsers.add_parser(name, help="notes 000: learners in the liquidation game (Q1: the 2x2 game)",
+                              description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_reproduce_arguments(p, name, quick="Q1: two ratios x 32 seeds; Q2: N = 2; about a minute on a CPU",
+                            full="Q1: four ratios x 64 seeds, longer training; Q2: N = 2 and 5")
+    p.add_argument("--seeds", type=int, default=None, help="Q1 seeds per ratio and learner (overrides the mode)")
+    p.add_argument("--no-q2", action="store_true", help="skip Q2 (learners against benchmarks and planner)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    from sweeps.engine.results import ResultsDir, write_csv, write_json
+    from sweeps.studies.liquidation import q1, q2
+    from sweeps.studies.liquidation.figures import plot_q1, plot_q2
+
+    out = results_dir(args, "liquidation")
+    cfg = q1.QUICK if args.mode == "quick" else q1.FULL
+    cfg = dataclasses.replace(cfg, seed=args.seed)
+    if args.seeds is not None:
+        check_int("--seeds", args.seeds, 1, 100_000)
+        cfg = dataclasses.replace(cfg, seeds=args.seeds)
+    cfg.validate()
+    results = ResultsDir(out, "liquidation", "reproduce",
+                         {"mode": args.mode, "q1": dataclasses.asdict(cfg), "q2": not args.no_q2},
+                         resume=args.resume, force=args.force)
+    timings, probs = {}, {}
+    for learner in q1.LEARNERS:
+        t0 = time.perf_counter()
+        probs[learner] = q1.train(cfg, learner)
+        timings[f"q1_{learner}"] = time.perf_counter() - t0
+        print(f"Q1 {learner}: {len(cfg.ratios)} ratio(s) x {cfg.seeds} seeds in {timings[f'q1_{learner}']:.1f} s")
+    rows, curves = q1.analyse(cfg, probs)
+    q2_rows = []
+    if not args.no_q2:
+        q2cfg = dataclasses.replace(q2.QUICK if args.mode == "quick" else q2.FULL, seed=args.seed)
+        t0 = time.perf_counter()
+        q2_rows = q2.run(q2cfg)
+        timings["q2"] = time.perf_counter() - t0
+        write_csv(results.file("q2.csv"), q2_rows)
+        plot_q2(q2_rows, results.file("q2.png"), args.mode)
+        for r in q2_rows:
+            ratio = "" if r["welfare_over_planner"] is None else f", {r['welfare_over_planner']:.3f} of the planner's"
+            print(f"  Q2 N = {r['n_banks']}, {r['objective']}, {r['policy']}: welfare {r['welfare']:.3f}{ratio}")
+    write_json(results.file("q1_curves.json"), curves)
+    plot_q1(cfg, curves, {k: v[1] for k, v in probs.items()}, results.file("q1.png"), args.mode)
+    for r in rows:
+        print(f"  r = {r['ratio']}, {r['learner']}: NashConv time-average {r['nashconv_average_median']:.4f} "
+              f"(median), last {r['nashconv_last_median']:.4f}; ends pure {r['share_pure_end']:.0%}, "
+              f"mixed {r['share_mixed_end']:.0%} (p* = {r['p_mixed']:.3f})")
+    results.finish(rows, {"question": "Q1 (rows); Q2 in q2", "config": dataclasses.asdict(cfg), "q2": q2_rows},
+                   timings)
+    print(f"results in {out}")
+    return 0
