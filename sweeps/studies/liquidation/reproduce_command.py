@@ -35,6 +35,7 @@ def add_parser(subparsers, name: str) -> None:
 
 def run(args) -> int:
     from sweeps.engine.results import ResultsDir, write_csv, write_json
+    from sweeps.engine.tasks import TaskRunner
     from sweeps.studies.liquidation import q1, q2
     from sweeps.studies.liquidation.figures import plot_q1, plot_q2
 
@@ -48,10 +49,14 @@ def run(args) -> int:
     results = ResultsDir(out, "liquidation", "reproduce",
                          {"mode": args.mode, "q1": dataclasses.asdict(cfg), "q2": not args.no_q2},
                          resume=args.resume, force=args.force)
+    # each learner's Q1 batch and Q2 are tasks: a killed run resumed with
+    # --resume loads what finished instead of training it again
+    task = TaskRunner(results.path, args.resume)
     timings, probs = {}, {}
     for learner in q1.LEARNERS:
         t0 = time.perf_counter()
-        probs[learner] = q1.train(cfg, learner)
+        done = task(f"q1_{learner}", lambda: dict(zip(("blocks", "final"), q1.train(cfg, learner))))
+        probs[learner] = (done["blocks"], done["final"])
         timings[f"q1_{learner}"] = time.perf_counter() - t0
         print(f"Q1 {learner}: {len(cfg.ratios)} ratio(s) x {cfg.seeds} seeds in {timings[f'q1_{learner}']:.1f} s")
     rows, curves = q1.analyse(cfg, probs)
@@ -59,7 +64,7 @@ def run(args) -> int:
     if not args.no_q2:
         q2cfg = dataclasses.replace(q2.QUICK if args.mode == "quick" else q2.FULL, seed=args.seed)
         t0 = time.perf_counter()
-        q2_rows = q2.run(q2cfg)
+        q2_rows = _q2_task(task, q2cfg)
         timings["q2"] = time.perf_counter() - t0
         write_csv(results.file("q2.csv"), q2_rows)
         plot_q2(q2_rows, results.file("q2.png"), args.mode)
@@ -76,3 +81,15 @@ def run(args) -> int:
                    timings)
     print(f"results in {out}")
     return 0
+
+
+def _q2_task(task, q2cfg) -> list[dict]:
+    """Q2's rows through the task store, whose arrays hold no None: an
+    undefined planner ratio (no planner at that N) is stored as NaN."""
+    from sweeps.studies.liquidation import q2
+
+    def rows():
+        return [{k: (float("nan") if v is None else v) for k, v in r.items()} for r in q2.run(q2cfg)]
+
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+            for r in task.rows("q2", rows)]
