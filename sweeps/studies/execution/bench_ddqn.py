@@ -7,6 +7,14 @@ one compiled `lax.scan`, vmapped over `--runs` runs; compile time is timed
 apart. The reference, in the same process, is a plain jitted implementation:
 the network on concatenated [observation, action] inputs, one jitted call per
 agent and step from a Python loop, the memory in NumPy.
+
+With `--recurrent gru|lstm` the recurrent Double DQN (`agents.recurrent_dqn`,
+the same sizes, the cell as its first hidden layer) is timed as well, next to
+the feed-forward learner in the same process. Its agent-update is one gradient
+step on a batch of 8 replayed episodes (80 transitions, against the
+feed-forward learner's 64), taken once per step of each episode as Algorithm 1
+takes one per action; the first 7 episodes only fill the memory and are not
+counted, as the feed-forward learner's first 63 steps are not.
 """
 
 from __future__ import annotations
@@ -20,7 +28,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from agents.cells import CELLS, check_cell
 from agents.dqn import DQNConfig, DQNHparams
+from agents.recurrent_dqn import RecurrentDQNConfig
 from jaxmarkets.execution.game import ExecutionGame
 from jaxmarkets.core import check_int
 from sweeps.engine import shard_runs
@@ -42,6 +52,9 @@ def add_parser(subparsers, name: str) -> None:
     p.add_argument("--head", choices=("action_in", "action_out"), default="action_in")
     p.add_argument("--reference-steps", type=int, default=300,
                    help="environment steps of the plain reference (0: skip it)")
+    p.add_argument("--recurrent", default=None, metavar="CELL",
+                   help=f"also time the recurrent learner with this cell ({' or '.join(CELLS)}), "
+                   "next to the feed-forward one")
     p.set_defaults(func=run)
 
 
@@ -67,9 +80,16 @@ def _time_learner(learner, params, config, runs):
     runs = runs_padded  # padding runs are real work too
     if not np.all(np.isfinite(np.asarray(out))):
         raise RuntimeError("the benchmark run produced non-finite shortfalls")
-    steps = config.train_iterations * adapter.n_steps
-    updates = runs * adapter.n_agents * (steps - (config.batch_size - 1))
+    updates = runs * adapter.n_agents * _updates_per_agent(config, adapter.n_steps)
     return compile_s, run_s, updates / run_s, runs
+
+
+def _updates_per_agent(config, n_steps: int) -> int:
+    """Gradient steps one agent takes in a run (none until its memory holds a batch)."""
+    if isinstance(config, RecurrentDQNConfig):  # batch and memory count episodes
+        per_episode = config.updates_per_episode or n_steps
+        return (config.train_iterations - (config.batch_size - 1)) * per_episode
+    return config.train_iterations * n_steps - (config.batch_size - 1)
 
 
 def _reference(learner, params, config, n_steps_total):
@@ -170,6 +190,10 @@ def run(args) -> int:
     check_int("--iterations", args.iterations, 7)
     check_int("--actions", args.actions, 2)
     check_int("--reference-steps", args.reference_steps, 0)
+    if args.recurrent is not None:
+        check_cell(args.recurrent, field="--recurrent")
+        # the recurrent learner's batch is 8 episodes: it updates from the 8th on
+        check_int("--iterations", args.iterations, RecurrentDQNConfig().batch_size)
     game = ExecutionGame(n_agents=2, n_steps=10)
     config = dataclasses.replace(
         DQNConfig(), n_actions=args.actions, head=args.head,
@@ -184,6 +208,17 @@ def run(args) -> int:
     c, r, ups, runs = _time_learner(learner, params, config, runs)
     print(f"lax.scan learner, {runs} run(s) (a multiple of the devices) vmapped over "
           f"{len(jax.devices())} device(s): compile {c:.1f} s, run {r:.2f} s, {ups:,.0f} agent-updates/s")
+    if args.recurrent is not None:
+        rconfig = RecurrentDQNConfig(
+            n_actions=args.actions, head=args.head, cell=args.recurrent,
+            train_iterations=args.iterations, log_every=args.iterations,
+        )
+        _, rlearner = dqn(game, rconfig)
+        rc, rr, rups, _ = _time_learner(rlearner, params, rconfig, runs)
+        print(f"recurrent ({args.recurrent}) lax.scan learner, batch {rconfig.batch_size} episodes, "
+              f"memory {rconfig.memory_size} episodes, same runs: compile {rc:.1f} s, run {rr:.2f} s, "
+              f"{rups:,.0f} agent-updates/s")
+        print(f"ratio recurrent / feed-forward: {rups / ups:.2f}x")
     if args.reference_steps > config.batch_size:
         rc, rr, rups = _reference(learner, params, config, args.reference_steps)
         print(f"plain jitted reference (Python loop): warm-up incl. compile {rc:.1f} s, "
