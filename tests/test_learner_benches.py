@@ -54,7 +54,7 @@ def test_bench_pg_bad_flags_are_one_line_and_exit_2(capsys, argv, flag):
 
 def test_bench_ddqn_recurrent_runs_next_to_the_feed_forward_learner(capsys):
     assert main(["bench", "ddqn", "--recurrent", "gru", "--runs", "2", "--iterations", "8",
-                 "--actions", "3", "--head", "action_out", "--reference-steps", "0"]) == 0
+                 "--repeat", "1", "--actions", "3", "--head", "action_out", "--reference-steps", "0"]) == 0
     out = capsys.readouterr().out
     ff = float(re.search(r"^lax.scan learner.* ([\d,]+) agent-updates/s", out, re.M)[1].replace(",", ""))
     rec = float(re.search(r"^recurrent \(gru\).* ([\d,]+) agent-updates/s", out, re.M)[1].replace(",", ""))
@@ -75,6 +75,7 @@ def test_agent_updates_are_counted_from_the_first_full_batch():
 @pytest.mark.parametrize("argv, flag", [
     (["--recurrent", "rnn"], "--recurrent = 'rnn' is not one of the allowed values: 'gru', 'lstm'"),
     (["--recurrent", "lstm", "--iterations", "7"], "--iterations = 7"),
+    (["--recurrent", "gru", "--repeat", "0"], "--repeat = 0"),
 ])
 def test_bench_ddqn_bad_recurrent_flags_exit_2(capsys, argv, flag):
     assert main(["bench", "ddqn"] + argv) == 2

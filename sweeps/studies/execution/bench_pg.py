@@ -51,11 +51,13 @@ def add_parser(subparsers, name: str) -> None:
     p.add_argument("--hidden", type=int, default=64, help="units per hidden layer of actor and critic")
     p.add_argument("--layers", type=int, default=2, help="hidden layers of actor and critic")
     p.add_argument("--episodes", type=int, default=1024, help="parallel episodes per update")
-    p.add_argument("--epochs", type=int, default=None, help="passes over a batch (default: 4 PPO, 1 REINFORCE)")
+    p.add_argument("--epochs", type=int, default=None,
+                   help="passes over a batch (default: 4 PPO, 1 REINFORCE)")
     p.add_argument("--minibatches", type=int, default=None,
                    help="minibatches per pass (default: 4 PPO, 1 REINFORCE)")
     p.add_argument("--updates", type=int, default=10, help="updates per timed call")
-    p.add_argument("--repeat", type=int, default=3, help="timed calls after a warm-up; the median is reported")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="timed calls after a warm-up; the median is reported")
     p.add_argument("--json", action="store_true", help="one JSON object instead of the table")
     p.set_defaults(func=run)
 
