@@ -49,7 +49,8 @@ STUDIES: dict[str, Study] = {
             reproduce="sweeps.studies.execution.reproduce_command",
             sweep="sweeps.studies.execution.sweep",
             benches=(("execution", "sweeps.studies.execution.bench_env"),
-                     ("ddqn", "sweeps.studies.execution.bench_ddqn")),
+                     ("ddqn", "sweeps.studies.execution.bench_ddqn"),
+                     ("pg", "sweeps.studies.execution.bench_pg")),
         ),
         Study(
             "firesale", "firesale", "003",

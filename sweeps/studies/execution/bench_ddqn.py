@@ -7,12 +7,21 @@ one compiled `lax.scan`, vmapped over `--runs` runs; compile time is timed
 apart. The reference, in the same process, is a plain jitted implementation:
 the network on concatenated [observation, action] inputs, one jitted call per
 agent and step from a Python loop, the memory in NumPy.
+
+With `--recurrent gru|lstm` the recurrent Double DQN (`agents.recurrent_dqn`,
+the same sizes, the cell as its first hidden layer) is timed as well, next to
+the feed-forward learner in the same process. Its agent-update is one gradient
+step on a batch of 8 replayed episodes (80 transitions, against the
+feed-forward learner's 64), taken once per step of each episode as Algorithm 1
+takes one per action; the first 7 episodes only fill the memory and are not
+counted, as the feed-forward learner's first 63 steps are not.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import statistics
 import time
 
 import jax
@@ -20,7 +29,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
+from agents.cells import CELLS, check_cell
 from agents.dqn import DQNConfig, DQNHparams
+from agents.recurrent_dqn import RecurrentDQNConfig
 from jaxmarkets.execution.game import ExecutionGame
 from jaxmarkets.core import check_int
 from sweeps.engine import shard_runs
@@ -42,10 +53,18 @@ def add_parser(subparsers, name: str) -> None:
     p.add_argument("--head", choices=("action_in", "action_out"), default="action_in")
     p.add_argument("--reference-steps", type=int, default=300,
                    help="environment steps of the plain reference (0: skip it)")
+    p.add_argument("--recurrent", default=None, metavar="CELL",
+                   help=f"also time the recurrent learner with this cell ({' or '.join(CELLS)}), "
+                   "next to the feed-forward one")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="with --recurrent: timed calls of each learner, alternating; the median "
+                   "is reported")
     p.set_defaults(func=run)
 
 
-def _time_learner(learner, params, config, runs):
+def _compile_learner(learner, params, config, runs):
+    """(a call that runs the learner once and returns its run time, compile seconds,
+    agent-updates per call, runs as padded to a multiple of the devices)."""
     adapter = learner.game
     hp = learner.default_hparams()
 
@@ -57,19 +76,47 @@ def _time_learner(learner, params, config, runs):
         return metrics["is"]
 
     keys = shard_runs(jax.random.split(jax.random.key(0), runs), runs)
-    runs_padded = keys.shape[0]
+    runs_padded = keys.shape[0]  # padding runs are real work too
     t0 = time.perf_counter()
     compiled = jax.jit(program).lower(keys).compile()
     compile_s = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    out = jax.block_until_ready(compiled(keys))
-    run_s = time.perf_counter() - t0
-    runs = runs_padded  # padding runs are real work too
-    if not np.all(np.isfinite(np.asarray(out))):
-        raise RuntimeError("the benchmark run produced non-finite shortfalls")
-    steps = config.train_iterations * adapter.n_steps
-    updates = runs * adapter.n_agents * (steps - (config.batch_size - 1))
+
+    def timed_call() -> float:
+        t0 = time.perf_counter()
+        out = jax.block_until_ready(compiled(keys))
+        run_s = time.perf_counter() - t0
+        if not np.all(np.isfinite(np.asarray(out))):
+            raise RuntimeError("the benchmark run produced non-finite shortfalls")
+        return run_s
+
+    updates = runs_padded * adapter.n_agents * _updates_per_agent(config, adapter.n_steps)
+    return timed_call, compile_s, updates, runs_padded
+
+
+def _time_learner(learner, params, config, runs):
+    timed_call, compile_s, updates, runs = _compile_learner(learner, params, config, runs)
+    run_s = timed_call()
     return compile_s, run_s, updates / run_s, runs
+
+
+def _time_side_by_side(learners, params, runs, repeat):
+    """Both learners compiled, then timed alternately `repeat` times (so a change in
+    the machine's load falls on both); per learner (compile s, median run s,
+    agent-updates/s, padded runs)."""
+    compiled = [_compile_learner(learner, params, config, runs) for learner, config in learners]
+    times = [[] for _ in compiled]
+    for _ in range(repeat):
+        for call, t in zip(compiled, times):
+            t.append(call[0]())
+    return [(c[1], statistics.median(t), c[2] / statistics.median(t), c[3]) for c, t in zip(compiled, times)]
+
+
+def _updates_per_agent(config, n_steps: int) -> int:
+    """Gradient steps one agent takes in a run (none until its memory holds a batch)."""
+    if isinstance(config, RecurrentDQNConfig):  # batch and memory count episodes
+        per_episode = config.updates_per_episode or n_steps
+        return (config.train_iterations - (config.batch_size - 1)) * per_episode
+    return config.train_iterations * n_steps - (config.batch_size - 1)
 
 
 def _reference(learner, params, config, n_steps_total):
@@ -170,6 +217,11 @@ def run(args) -> int:
     check_int("--iterations", args.iterations, 7)
     check_int("--actions", args.actions, 2)
     check_int("--reference-steps", args.reference_steps, 0)
+    if args.recurrent is not None:
+        check_cell(args.recurrent, field="--recurrent")
+        # the recurrent learner's batch is 8 episodes: it updates from the 8th on
+        check_int("--iterations", args.iterations, RecurrentDQNConfig().batch_size)
+        check_int("--repeat", args.repeat, 1)
     game = ExecutionGame(n_agents=2, n_steps=10)
     config = dataclasses.replace(
         DQNConfig(), n_actions=args.actions, head=args.head,
@@ -181,9 +233,25 @@ def run(args) -> int:
     print(f"device: {jax.devices()[0].device_kind} x{jax.device_count()}; "
           f"2 agents, grid {args.actions}, head {args.head}, batch {config.batch_size}, "
           f"memory {config.memory_size}, {args.iterations} episodes x {game.n_steps} steps")
-    c, r, ups, runs = _time_learner(learner, params, config, runs)
-    print(f"lax.scan learner, {runs} run(s) (a multiple of the devices) vmapped over "
-          f"{len(jax.devices())} device(s): compile {c:.1f} s, run {r:.2f} s, {ups:,.0f} agent-updates/s")
+    if args.recurrent is None:
+        c, r, ups, runs = _time_learner(learner, params, config, runs)
+        print(f"lax.scan learner, {runs} run(s) (a multiple of the devices) vmapped over "
+              f"{len(jax.devices())} device(s): compile {c:.1f} s, run {r:.2f} s, {ups:,.0f} agent-updates/s")
+    else:
+        rconfig = RecurrentDQNConfig(
+            n_actions=args.actions, head=args.head, cell=args.recurrent,
+            train_iterations=args.iterations, log_every=args.iterations,
+        )
+        _, rlearner = dqn(game, rconfig)
+        (c, r, ups, runs), (rc, rr, rups, _) = _time_side_by_side(
+            [(learner, config), (rlearner, rconfig)], params, runs, args.repeat)
+        print(f"timed alternately, median of {args.repeat} calls each")
+        print(f"lax.scan learner, {runs} run(s) (a multiple of the devices) vmapped over "
+              f"{len(jax.devices())} device(s): compile {c:.1f} s, run {r:.2f} s, {ups:,.0f} agent-updates/s")
+        print(f"recurrent ({args.recurrent}) lax.scan learner, batch {rconfig.batch_size} episodes, "
+              f"memory {rconfig.memory_size} episodes, same runs: compile {rc:.1f} s, run {rr:.2f} s, "
+              f"{rups:,.0f} agent-updates/s")
+        print(f"ratio recurrent / feed-forward: {rups / ups:.2f}x")
     if args.reference_steps > config.batch_size:
         rc, rr, rups = _reference(learner, params, config, args.reference_steps)
         print(f"plain jitted reference (Python loop): warm-up incl. compile {rc:.1f} s, "
