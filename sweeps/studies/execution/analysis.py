@@ -95,3 +95,21 @@ def summarise(rows_in, th) -> list[dict]:
             "schedule_l1_to_twap": float(np.abs(mean_sched - th["twap"].mean(0)).sum()),
         })
     return rows
+
+
+def learner_centroid_rows(groups, th) -> list[dict]:
+    """One row per run of each (learner, sigma, test IS [R, M, 2]) group: its centroid
+    (mean test IS per agent), its quadrant around Nash and whether it lies in the
+    supra-competitive rectangle; the table behind the learners' comparison figure."""
+    rows = []
+    for learner, sigma, is_ in groups:
+        for run, c in enumerate(is_.mean(1)):
+            counts = classify(c[None], th["nash_is"], th["pareto_is"])
+            rows.append({
+                "learner": learner, "sigma": float(sigma), "run": run,
+                "is_agent1": float(c[0]), "is_agent2": float(c[1]),
+                "quadrant": next(q for q in ("q1", "q2", "q3", "q4") if counts[q]),
+                "in_rectangle": bool(counts["in_rectangle"]),
+                "distance_to_front": float(polyline_distance(c[None], th["front"])[0]),
+            })
+    return rows

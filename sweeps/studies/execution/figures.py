@@ -131,3 +131,30 @@ def fig_centroids(path, groups, th, title, cfg):
     pad = 0.15 * (hi - lo) + 0.1
     _finish_is_axes(fig, ax, path, lo - pad, hi + pad, "IS agent 1 (centroid)", "IS agent 2 (centroid)",
                     title, cfg, th)
+
+
+_LEARNER_MARKERS = {"ddqn": "o", "ppo": "^", "reinforce": "s"}
+
+
+def fig_learners(path, groups, th, title, cfg):
+    """Run centroids of several learners on one plot: groups of (learner, sigma,
+    centroids [R, 2]); marker by learner, colour by sigma, and each learner's
+    mean centroid over all its runs as a large outlined marker."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.8, 6.2))
+    front = th["front"]
+    ax.plot(front[:, 0], front[:, 1], "k-", lw=1, label="Pareto front")
+    for learner, sigma, cents in groups:
+        ax.plot(cents[:, 0], cents[:, 1], _LEARNER_MARKERS.get(learner, "D"), ms=6, mec="k", mew=0.5,
+                alpha=0.75, color=_SIGMA_COLOURS.get(sigma, None), label=f"{learner.upper()}, {sigma_text(sigma)}")
+    for learner in dict.fromkeys(name for name, _, _ in groups):
+        mean = np.concatenate([c for name, _, c in groups if name == learner]).mean(0)
+        ax.plot(mean[0], mean[1], _LEARNER_MARKERS.get(learner, "D"), ms=15, mfc="none", mec="k", mew=2,
+                label=f"{learner.upper()} mean centroid", zorder=7)
+    _reference_marks(ax, th)
+    allc = np.concatenate([c for _, _, c in groups] + [th["nash_is"][None], th["pareto_is"][None]])
+    lo, hi = allc.min(0), allc.max(0)
+    pad = 0.15 * (hi - lo) + 0.1
+    _finish_is_axes(fig, ax, path, lo - pad, hi + pad, "IS agent 1 (centroid)", "IS agent 2 (centroid)",
+                    title, cfg, th)

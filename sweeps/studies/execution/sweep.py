@@ -1,81 +1,158 @@
-"""The execution game's sweep study: Double-DQN pairs over any grid of game params
-and learner hparams, and any number of seeds, through the sweep engine.
+"""The execution game's sweep study: pairs of Double-DQN, PPO or REINFORCE
+traders over any grid of game params and learner hparams, and any number of
+seeds, through the sweep engine.
 
+`--config learner=ddqn|ppo|reinforce` chooses the learner (default ddqn).
 Grid fields (`--set`, traced): the game's params (q0, S0, alpha, kappa, sigma,
-tau, lam) and the learner's hparams (lr, gamma, eps_start, eps_decay). Static
-fields (`--config`) are those of `SweepConfig` and of its `DQNConfig`; they
-stay the same across the grid.
+tau, lam) and the chosen learner's hparams (DDQN: lr, gamma, eps_start,
+eps_decay; PPO/REINFORCE: lr, gamma, gae_lambda, clip, entropy_coef,
+value_coef, max_grad_norm). Static fields (`--config`) are those of
+`SweepConfig`: the fields both learners' configs have (hidden, n_layers,
+train_iterations, test_iterations, log_every) once at the top, unset meaning
+that learner's own default, and the rest of `DQNConfig` and of `PGConfig`
+in `dqn` and `pg`, generated from those dataclasses so that a new learner field
+is a new `--config` name without code here. Setting a field of the learner not
+chosen is an error, not silently ignored.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import typing
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from agents.dqn import DQNConfig, DQNHparams, validate_hparams
+from agents.dqn import DQNConfig, DQNHparams
+from agents.pg import LEARNERS as PG_LEARNERS
+from agents.pg import PGConfig, PGHparams
 from jaxmarkets.core import InputError, check_choice, check_int, with_overrides
 from jaxmarkets.execution import theory
 from jaxmarkets.execution.game import DEFAULT_TIMING, TIMINGS, ExecutionGame, ExecutionParams
 from sweeps import engine
 from sweeps.engine.grid import Grid
 from sweeps.engine.results import Setup
-from sweeps.studies.execution.adapter import EXPLORATIONS, dqn
+from sweeps.studies.execution.adapter import EXPLORATIONS, dqn, policy_gradient
 from sweeps.studies.execution.analysis import classify, polyline_distance
 
-PARAMS = ExecutionParams  # the traced fields a grid may vary: these and the learner's
-HPARAMS = DQNHparams
+LEARNERS = ("ddqn",) + PG_LEARNERS
+# fields both learner configs have: one --config name each, at the sweep's top level
+SHARED = ("hidden", "n_layers", "train_iterations", "test_iterations", "log_every")
 CONFIG_EXCLUDE = ("fixed_agents", "pad_to", "unroll_steps", "halve_memory", "leaky_slope")
+
+
+def _options(cls, drop: tuple[str, ...], name: str):
+    """A frozen dataclass with the fields, types and defaults of `cls` less `drop`."""
+    hints = typing.get_type_hints(cls)
+    fields = [(f.name, hints[f.name], dataclasses.field(default=f.default))
+              for f in dataclasses.fields(cls) if f.name not in drop]
+    cls_ = dataclasses.make_dataclass(name, fields, frozen=True)
+    cls_.__module__ = __name__
+    return cls_
+
+
+DQNOptions = _options(DQNConfig, SHARED, "DQNOptions")
+PGOptions = _options(PGConfig, SHARED + ("learner",), "PGOptions")  # `learner` is the sweep's
+PARAMS = ExecutionParams  # the traced fields a grid may vary: these and the chosen learner's
+# every learner's traced fields, for the command's help; `setup` checks against the chosen one's
+HPARAMS = dataclasses.make_dataclass(
+    "AnyHparams", sorted({f.name for c in (DQNHparams, PGHparams) for f in dataclasses.fields(c)}))
 
 
 @dataclasses.dataclass(frozen=True)
 class SweepConfig:
-    """The sweep's static fields; the learner's default to Table 1."""
+    """The sweep's static fields; each learner's default to its own (DDQN: Table 1)."""
 
+    learner: str = "ddqn"
     timing: str = DEFAULT_TIMING
     n_steps: int = 10
-    exploration: str = "twap"
-    chunk: int = 500  # iterations per compiled chunk: a checkpoint and a progress update each
-    learner: DQNConfig = DQNConfig()
+    exploration: str = "twap"  # DDQN only: where its epsilon-exploration is centred
+    chunk: int = 500  # training iterations per compiled chunk: a checkpoint and a progress update each
+    hidden: int | None = None  # None: the learner's default
+    n_layers: int | None = None
+    train_iterations: int | None = None  # DDQN: episodes; PPO/REINFORCE: updates
+    test_iterations: int | None = None  # DDQN: greedy episodes; PPO/REINFORCE: batches of `episodes`
+    log_every: int | None = None
+    dqn: DQNOptions = DQNOptions()
+    pg: PGOptions = PGOptions()
+
+    def _shared(self) -> dict:
+        return {k: getattr(self, k) for k in SHARED if getattr(self, k) is not None}
+
+    def dqn_config(self) -> DQNConfig:
+        return DQNConfig(**dataclasses.asdict(self.dqn), **self._shared())
+
+    def pg_config(self) -> PGConfig:
+        return PGConfig(learner=self.learner, **dataclasses.asdict(self.pg), **self._shared())
+
+    def learner_config(self) -> DQNConfig | PGConfig:
+        return self.dqn_config() if self.learner == "ddqn" else self.pg_config()
 
     def validate(self) -> None:
+        check_choice("learner", self.learner, LEARNERS)
         check_choice("timing", self.timing, TIMINGS)
         check_int("n_steps", self.n_steps, 1)
-        check_choice("exploration", self.exploration, EXPLORATIONS)
         check_int("chunk", self.chunk, 1)
-        dqn_cfg = self.learner
-        check_int("train_iterations", dqn_cfg.train_iterations, 1)
+        for name in SHARED:  # these fields' types are not checked by the command line (Optional)
+            if getattr(self, name) is not None:
+                check_int(name, getattr(self, name), 1)
+        # a field of the learner not chosen would be silently ignored: refuse it
+        other, other_learners = ((self.pg, "ppo, reinforce") if self.learner == "ddqn"
+                                 else (self.dqn, "ddqn"))
+        for f in dataclasses.fields(other):
+            if getattr(other, f.name) != f.default:
+                raise InputError(f"{f.name} is a field of learner {other_learners}, not of "
+                                 f"learner = {self.learner!r}; allowed: leave it unset")
+        if self.learner != "ddqn":
+            check_choice("exploration (a DDQN field; PPO and REINFORCE explore by sampling)",
+                         self.exploration, ("twap",))
+        else:
+            check_choice("exploration", self.exploration, EXPLORATIONS)
+        cfg = self.learner_config()
         # the summary places each run's centroid of test episodes: at least one is needed
-        check_int("test_iterations", dqn_cfg.test_iterations, 1)
-        for name in ("train_iterations", "test_iterations"):
-            if getattr(dqn_cfg, name) % self.chunk:
+        check_int("train_iterations", cfg.train_iterations, 1)
+        check_int("test_iterations", cfg.test_iterations, 1)
+        # DDQN tests in chunks too; a policy's test is one chunk (a few batches of episodes)
+        chunked = ("train_iterations", "test_iterations") if self.learner == "ddqn" else ("train_iterations",)
+        for name in chunked:
+            if getattr(cfg, name) % self.chunk:
                 raise InputError(
-                    f"chunk = {self.chunk} must divide {name} = {getattr(dqn_cfg, name)}; "
-                    f"allowed: a divisor of both train_iterations and test_iterations"
+                    f"chunk = {self.chunk} must divide {name} = {getattr(cfg, name)}; "
+                    f"allowed: a divisor of {' and '.join(chunked)}"
                 )
-        if self.chunk % dqn_cfg.log_every:
-            raise InputError(f"chunk = {self.chunk} is not a multiple of log_every = {dqn_cfg.log_every}")
-        dqn_cfg.validate(2)
+        if self.chunk % cfg.log_every:
+            raise InputError(f"chunk = {self.chunk} is not a multiple of log_every = {cfg.log_every}")
+        if self.learner == "ddqn":
+            cfg.validate(2)
+        else:
+            cfg.validate()
+
+    def make_learner(self, game: ExecutionGame):
+        """(adapter, learner, test chunk size) of the chosen learner."""
+        if self.learner == "ddqn":
+            return (*dqn(game, self.dqn_config(), self.exploration), None)
+        cfg = self.pg_config()
+        return (*policy_gradient(game, cfg), cfg.test_iterations)
 
 
 def setup(grid: Grid, seeds: list[int], config: SweepConfig) -> Setup:
     """Validate everything, then build the engine's inputs (nothing compiled yet)."""
     config.validate()
     game = ExecutionGame(n_agents=2, n_steps=config.n_steps, timing=config.timing)
-    adapter, learner = dqn(game, config.learner, config.exploration)
+    adapter, learner, test_chunk = config.make_learner(game)
+    base_hp = learner.default_hparams()
     param_fields = {f.name for f in dataclasses.fields(PARAMS)}
-    hparam_fields = {f.name for f in dataclasses.fields(HPARAMS)}
+    hparam_fields = {f.name for f in dataclasses.fields(base_hp)}
     unknown = [n for n in grid.names if n not in param_fields | hparam_fields]
     if unknown:
         raise InputError(
-            f"unknown --set field {unknown[0]!r}; allowed: {', '.join(sorted(param_fields | hparam_fields))}"
+            f"unknown --set field {unknown[0]!r} for learner = {config.learner!r}; "
+            f"allowed: {', '.join(sorted(param_fields | hparam_fields))}"
         )
 
     points = grid.points()
-    base_hp = learner.default_hparams()
     hparams = []
     with jax.enable_x64(False):
         game_params = []
@@ -85,24 +162,25 @@ def setup(grid: Grid, seeds: list[int], config: SweepConfig) -> Setup:
             theory.check_discrete_nash(game, p)
             game_params.append(p)
             hp = with_overrides(base_hp, {k: v for k, v in point.items() if k in hparam_fields})
-            validate_hparams(hp)
+            learner.validate_hparams(hp)
             hparams.append(hp)
         adapter_params = [adapter.make_params(p) for p in game_params]  # solves each Nash schedule
     n_seeds = len(seeds)
     repeat = lambda tree: jax.tree.map(lambda x: jnp.repeat(x, n_seeds, axis=0), tree)  # noqa: E731
     keys = jnp.concatenate([jax.vmap(jax.random.key)(jnp.asarray(seeds))] * len(points))
-    plan = engine.learner_plan(learner, config.learner.train_iterations, config.learner.test_iterations,
-                               config.chunk)
+    lcfg = config.learner_config()
+    plan = engine.learner_plan(learner, lcfg.train_iterations, lcfg.test_iterations, config.chunk,
+                               test_chunk)
 
     def summarise(runs, metrics, out_dir):
         seed_robustness_figure(os.path.join(out_dir, "seed_robustness.png"), game, points, n_seeds,
                                adapter_params, metrics)
-        return summary_rows(game, points, n_seeds, adapter_params, metrics)
+        return summary_rows(game, points, n_seeds, adapter_params, metrics, config.learner)
 
     return Setup(plan, keys, repeat(engine.stack(adapter_params)), repeat(engine.stack(hparams)), summarise)
 
 
-def summary_rows(game, points, n_seeds, adapter_params, metrics) -> list[dict]:
+def summary_rows(game, points, n_seeds, adapter_params, metrics, learner: str = "ddqn") -> list[dict]:
     """Per grid point: where the runs' test centroids lie against Nash, the Pareto
     optimum (TWAP) and the Pareto front, with the same rules as the reproduction."""
     test_is = np.asarray(metrics["test"]["is"])  # [runs, episodes, 2]
@@ -114,6 +192,7 @@ def summary_rows(game, points, n_seeds, adapter_params, metrics) -> list[dict]:
         counts = classify(c, th["nash_is"], th["pareto_is"])
         rows.append({
             **point,
+            "learner": learner,
             "seeds": n_seeds,
             **{f"share_{k}": counts[k] / n_seeds for k in ("in_rectangle", "q1", "q2", "q3", "q4")},
             "mean_distance_to_front": float(polyline_distance(c, th["front"]).mean()),
