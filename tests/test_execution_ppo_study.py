@@ -21,7 +21,7 @@ from sweeps.studies.execution.reproduction import PPO_QUICK, QUICK, run_study
 
 TINY_PG = PGConfig(hidden=8, n_layers=1, episodes=8, minibatches=2, epochs=1)
 TINY_PPO = dataclasses.replace(
-    PPO_QUICK, mode="custom", sigmas=(1e-9, 1e-2), runs=2, swap_runs=1, train_iterations=4,
+    PPO_QUICK, mode="custom", sigmas=(1e-9, 1e-2), runs=2, swap_runs=0, train_iterations=4,
     test_iterations=2, chunk=2, pg=TINY_PG,
 )
 # the DDQN main experiment it is compared with: same game, sigmas, runs and seed
@@ -87,7 +87,7 @@ def test_bad_ppo_sweep_input_is_one_line_and_exit_2(tmp_path, capsys, argv, word
 def test_stopped_ppo_run_resumes_to_the_same_results(tmp_path):
     game = ExecutionGame(n_agents=2, n_steps=4)
     adapter, learner = policy_gradient(game, TINY_PG)
-    plan = engine.learner_plan(learner, 4, 2, 2)
+    plan = engine.learner_plan(learner, 4, 0, 2)  # two train chunks; test phases are the study test's
     n = 2
     keys = jax.random.split(jax.random.key(3), n)
     params = jax.tree.map(lambda x: jnp.stack([x] * n), adapter.make_params(game.make_params()))
