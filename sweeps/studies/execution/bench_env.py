@@ -15,6 +15,7 @@ import numpy as np
 from jaxmarkets.core import InputError, params_to_dict
 from jaxmarkets.execution.game import DEFAULT_TIMING, TIMINGS, ExecutionGame
 from sweeps.cli.options import print_json
+from sweeps.engine.timing import best_seconds
 
 
 def add_parser(subparsers, name: str) -> None:
@@ -26,15 +27,6 @@ def add_parser(subparsers, name: str) -> None:
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=run)
-
-
-def _best_time(fn, repeats):
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def bench(timing: str, sizes: list[int], repeats: int) -> list[dict]:
@@ -65,8 +57,8 @@ def bench(timing: str, sizes: list[int], repeats: int) -> list[dict]:
         compiled = fn.lower(key).compile()
         compile_s = time.perf_counter() - t0
         compiled(key).block_until_ready()  # warm-up
-        jax_s = _best_time(lambda: compiled(key).block_until_ready(), repeats)
-        numpy_s = _best_time(lambda: numpy_run(n_eps), repeats)
+        jax_s = best_seconds(lambda: compiled(key).block_until_ready(), repeats)
+        numpy_s = best_seconds(lambda: numpy_run(n_eps), repeats)
         agent_steps = n_eps * n_steps * n
         rows.append({
             "episodes": n_eps, "timing": timing, "compile_s": compile_s,

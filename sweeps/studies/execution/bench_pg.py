@@ -26,13 +26,12 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
-import statistics
-import time
 
 import numpy as np
 
 from jaxmarkets.core import InputError, check_int
 from sweeps.cli.options import print_json
+from sweeps.engine.timing import compile_and_time, median_seconds
 
 LEARNERS = ("ppo", "reinforce")
 _DEFAULT_PASSES = {"ppo": (4, 4), "reinforce": (1, 1)}
@@ -105,33 +104,10 @@ def matmul_rate(width: int, rows: int, products: int = 32, repeat: int = 5) -> d
 
     compiled = jax.jit(stack).lower(w, x).compile()
     jax.block_until_ready(compiled(w, x))
-    seconds = _median_seconds(lambda: compiled(w, x), repeat)
+    seconds = median_seconds(lambda: compiled(w, x), repeat)
     flops = 2.0 * products * width * width * rows
     return {"flops_per_s": flops / seconds, "seconds": seconds, "width": width, "rows": rows,
             "products": products}
-
-
-# ---------------------------------------------------------------------- timing
-def _median_seconds(call, repeat: int) -> float:
-    import jax
-
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        jax.block_until_ready(call())
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
-def _compile_and_time(fn, args, repeat: int):
-    """(compile seconds, median run seconds, output of the warm-up call)."""
-    import jax
-
-    t0 = time.perf_counter()
-    compiled = jax.jit(fn).lower(*args).compile()
-    compile_s = time.perf_counter() - t0
-    out = jax.block_until_ready(compiled(*args))  # warm-up
-    return compile_s, _median_seconds(lambda: compiled(*args), repeat), out
 
 
 def validate(args) -> tuple[int, int]:
@@ -175,11 +151,11 @@ def bench(args) -> dict:
     updates = args.updates
 
     # every timed call starts from the same initial carry: the same work each time
-    train_c, train_s, (_, metrics) = _compile_and_time(
+    train_c, train_s, (_, metrics) = compile_and_time(
         lambda c, p, h: learner.train_chunk(c, p, h, updates), (carry, params, hp), args.repeat)
     if not np.all(np.isfinite(np.asarray(metrics["is"]))):
         raise RuntimeError("the benchmark run produced non-finite shortfalls")
-    roll_c, roll_s, _ = _compile_and_time(
+    roll_c, roll_s, _ = compile_and_time(
         lambda c, p, h: learner.test(c, p, h, updates), (carry, params, hp), args.repeat)
 
     agent_steps = updates * args.episodes * game.n_steps * game.n_agents

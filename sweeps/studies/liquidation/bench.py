@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from jaxmarkets.core import check_int
+from sweeps.engine.timing import best_seconds
 
 
 def add_parser(subparsers, name: str) -> None:
@@ -49,15 +50,6 @@ def _check(args) -> None:
     check_int("--learner-banks", args.learner_banks, 2, 1000)
     check_int("--runs", args.runs, 1, 1000)
     check_int("--iterations", args.iterations, 2, 1_000_000)
-
-
-def _best(fn, repeats):
-    best = np.inf
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def bench_env(n_banks: int, episodes: int, horizon: int, repeats: int) -> dict:
@@ -94,7 +86,7 @@ def bench_env(n_banks: int, episodes: int, horizon: int, repeats: int) -> dict:
     compiled = fn.lower(keys, acts).compile()
     compile_s = time.perf_counter() - t0
     welfare = np.asarray(compiled(keys, acts))
-    jax_s = _best(lambda: compiled(keys, acts).block_until_ready(), repeats)
+    jax_s = best_seconds(lambda: compiled(keys, acts).block_until_ready(), repeats)
 
     config = dataclasses.asdict(game)
     pdict = {f.name: np.asarray(getattr(params, f.name), np.float64) for f in dataclasses.fields(params)}
@@ -102,7 +94,7 @@ def bench_env(n_banks: int, episodes: int, horizon: int, repeats: int) -> dict:
     ref = batched.run(config, pdict, h0, actions)
     # float32 environment against the float64 stepper: the same outcome path by path
     np.testing.assert_allclose(welfare, ref["value"][:, -1].sum(-1), rtol=1e-3, atol=1e-2 * n_banks)
-    numpy_s = _best(lambda: batched.run(config, pdict, h0, actions), repeats)
+    numpy_s = best_seconds(lambda: batched.run(config, pdict, h0, actions), repeats)
     bank_steps = episodes * horizon * n_banks
     return {"banks": n_banks, "episodes": episodes, "horizon": horizon, "compile_s": compile_s,
             "jax_run_s": jax_s, "numpy_run_s": numpy_s, "jax_bank_steps_per_s": bank_steps / jax_s,

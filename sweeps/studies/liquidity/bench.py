@@ -20,12 +20,12 @@ median of --repeat runs after a warm-up.
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 
 from jaxmarkets.core import check_choice, check_int
 from sweeps.cli.options import print_json
+from sweeps.engine.timing import compile_and_time
 
 
 def add_parser(subparsers, name: str) -> None:
@@ -57,17 +57,7 @@ def bench_repeated_play(learner: str, seeds: int, makers: int, rounds: int, form
     hparams = jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds,)), default_hparams())
     play.check(params, hparams)
     keys = jax.random.split(jax.random.key(0), seeds)
-    fn = jax.jit(jax.vmap(play.run))
-    t0 = time.perf_counter()
-    compiled = fn.lower(keys, params, hparams).compile()
-    compile_s = time.perf_counter() - t0
-    jax.block_until_ready(compiled(keys, params, hparams))
-    runs = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = jax.block_until_ready(compiled(keys, params, hparams))
-        runs.append(time.perf_counter() - t0)
-    run_s = float(np.median(runs))
+    compile_s, run_s, out = compile_and_time(jax.vmap(play.run), (keys, params, hparams), repeat)
     return {"learner": learner, "form": form, "seeds": seeds, "makers": makers, "rounds": rounds,
             "compile_s": round(compile_s, 3), "run_s": round(run_s, 4),
             "rounds_per_s": seeds * rounds / run_s,
@@ -91,17 +81,7 @@ def bench_shared_play(learner: str, seeds: int, makers: int, rounds: int, form: 
     hparams = jax.tree.map(lambda x: jnp.broadcast_to(x, (seeds,)), play.default_hparams())
     play.check(params, hparams)
     keys = jax.random.split(jax.random.key(0), seeds)
-    fn = jax.jit(jax.vmap(play.run))
-    t0 = time.perf_counter()
-    compiled = fn.lower(keys, params, hparams).compile()
-    compile_s = time.perf_counter() - t0
-    jax.block_until_ready(compiled(keys, params, hparams))
-    runs = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        out = jax.block_until_ready(compiled(keys, params, hparams))
-        runs.append(time.perf_counter() - t0)
-    run_s = float(np.median(runs))
+    compile_s, run_s, out = compile_and_time(jax.vmap(play.run), (keys, params, hparams), repeat)
     played = updates * per_update
     return {"learner": learner, "form": form, "seeds": seeds, "makers": makers, "rounds": played,
             "compile_s": round(compile_s, 3), "run_s": round(run_s, 4), "rounds_per_s": seeds * played / run_s,
