@@ -192,3 +192,47 @@ def test_classification_map_is_the_closed_form_on_the_symmetric_instance():
         assert kinds == want, reading
     # the cash/post band (1/2, 2) is 2^-1 .. 2^1 on the log grid: 15 strict interior points
     assert out["kinds"]["cash/post"].count("anti_coordination") == 15
+
+
+@pytest.mark.parametrize("objective, execution", [("cash", "post"), ("equity", "pre"), ("equity", "post")])
+def test_power_impact_classification_follows_its_thresholds(objective, execution):
+    """Power impact p = 1 - a X^delta: the numerical classification of the
+    environment's matrices against the closed-form thresholds, concave and convex
+    exponents (a1 small enough that no price reaches its floor). Concave impact
+    must turn equity/post into a coordination game around r = 1, convex into an
+    anti-coordination one."""
+    game = th.reduction_game(objective=objective, execution=execution, impact="power")
+    kinds = set()
+    with jax.enable_x64(True):
+        for delta in (0.5, 0.8, 1.5, 2.0):
+            for phi in (0.1, 0.3):
+                for ratio in np.geomspace(0.1, 10.0, 41):
+                    params = symmetric(game, ratio, phi, a1=1e-4).replace(exponent=jnp.full(2, delta))
+                    pay, dead = th.payoff_matrices(game, params)
+                    assert not dead.any()
+                    got = th.classify(pay)["kind"]
+                    assert got == th.predicted_kind(objective, execution, phi, ratio, delta), (delta, phi, ratio)
+                    kinds.add((delta < 1, got))
+    if (objective, execution) == ("equity", "post"):
+        assert (True, "coordination") in kinds and (False, "anti_coordination") in kinds
+    assert th.predicted_kind(objective, execution, 0.3, 1.7, 1.0) == th.predicted_kind(
+        objective, execution, 0.3, 1.7)
+
+
+def test_classification_figure_data_is_the_closed_form():
+    """The figure's equity/pre panel (sale fraction x ratio) cell by cell against
+    the closed form, and its power rows against the power thresholds (calibrated
+    coefficients change no kind: the thresholds do not depend on a1)."""
+    from sweeps.studies.liquidation import classification_figure as cf
+
+    ratios = np.geomspace(0.2, 5.0, 13)
+    phis = np.array([0.1, 0.3, 0.5, 0.7])
+    d = cf.map_data(ratios, phis)
+    kind = lambda i: cf.KIND_ORDER[i]  # noqa: E731
+    for phi, row in zip(phis, d["equity_pre_by_phi"]):
+        assert [kind(i) for i in row] == [th.predicted_kind("equity", "pre", phi, r) for r in ratios]
+    rows = dict(zip(d["impact_labels"], d["impacts"]))
+    for reading in ("equity/post", "cash/post", "equity/pre"):
+        objective, execution = reading.split("/")
+        want = [th.predicted_kind(objective, execution, 0.5, r, 0.5) for r in ratios]
+        assert [kind(i) for i in rows[f"power: {reading}"]] == want, reading

@@ -15,9 +15,9 @@ the environment's rules for N = 2, M = 2, T = 1, one sale level (`reduction_game
 written out per profile; tests hold them against the environment and, for linear
 impact, against hand-derived matrices.
 
-`classify` reads the game's kind off its best responses; `linear_band` gives the
-closed-form boundaries in the liquidity ratio r = a_2 / a_1 for linear impact and
-the symmetric instance (both banks hold h units of each asset at equal prices,
+`classify` reads the game's kind off its best responses; `preference_thresholds`
+gives the closed-form boundaries in the liquidity ratio r = a_2 / a_1 for linear
+and power impact and the symmetric instance (both banks hold h units of each asset at equal prices,
 sale q = phi h, nobody defaults): see docs/liquidation.md.
 """
 
@@ -114,41 +114,59 @@ def classify(game: Bimatrix) -> dict:
     return {"kind": kind, "dominant": dominant}
 
 
-def linear_band(objective: str, execution: str, phi: float):
-    """Closed form, linear impact, symmetric instance: (kind inside, lo, hi) with
-    the strategic kind for lo < r < hi and a dominant strategy (the more liquid
-    asset) outside; None where the game is never strategic.
+def preference_thresholds(objective: str, execution: str, phi: float, delta: float = 1.0):
+    """Closed form, symmetric instance, power impact p = 1 - a X^delta (linear at
+    delta = 1; no price at its floor): (t_1, t_2) such that a bank strictly prefers
+    asset 1 against the other's asset k iff r > t_k; None for cash, pre (the other
+    bank does not matter). Per unit of the sale q = phi h, with own / other asset:
 
-    cash, post: u = q (1 - 2 a_k q) on the same asset, q (1 - a_k q) apart:
-        own asset 1 is better against 1 iff r > 2, against 2 iff r > 1/2.
-    equity, pre (per h q): -2 a_1 (1 - phi), -(a_1 + a_2) + a_1 phi / -(a_1 + a_2) + a_2 phi,
-        -2 a_2 (1 - phi): asset 1 better against 1 iff r (1 - phi) > 1 - 2 phi,
-        against 2 iff r (1 - 2 phi) > 1 - phi.
-    equity, post: own choice enters as -h a_k q only: dominant unless r = 1.
-    cash, pre: constant in the other's choice (degenerate for equal prices).
+      cash, post    same asset q (1 - a_k (2q)^d), apart q (1 - a_k q^d):
+                    t_1 = 2^d, t_2 = 2^-d
+      equity, post  own choice changes the loss h sum_j a_j X_j^d:
+                    t_1 = 2^d - 1, t_2 = 1 / (2^d - 1)
+      equity, pre   unsold (h - q) bears the step's impact, the sale does not:
+                    t_1 = 2^d - 1/(1 - phi), t_2 = (1 - phi)/((1 - phi) 2^d - 1)
+                    (+inf where that denominator is <= 0: asset 1 never preferred)
     """
     if objective == "cash" and execution == "post":
-        return ("anti_coordination", 0.5, 2.0)
+        return 2.0**delta, 2.0**-delta
+    if objective == "equity" and execution == "post":
+        g = 2.0**delta - 1.0
+        return g, (1.0 / g if g > 0 else np.inf)
     if objective == "equity" and execution == "pre":
-        if phi >= 0.5:
-            return ("coordination", 0.0, np.inf)
-        return ("coordination", (1 - 2 * phi) / (1 - phi), (1 - phi) / (1 - 2 * phi))
+        keep = 1.0 - phi
+        den = keep * 2.0**delta - 1.0
+        return 2.0**delta - 1.0 / keep, (keep / den if den > 0 else np.inf)
     return None
 
 
-def predicted_kind(objective: str, execution: str, phi: float, ratio: float) -> str:
-    """The closed-form classification for the symmetric linear instance; a ratio on
-    a boundary (within `TIE_RTOL`) is a tie: degenerate."""
-    on = lambda b: np.isfinite(b) and abs(ratio - b) <= TIE_RTOL * b  # noqa: E731
-    if objective == "cash" and execution == "pre":
+def closed_form_band(objective: str, execution: str, phi: float, delta: float = 1.0):
+    """(kind inside, lo, hi): the strategic kind for lo < r < hi and a dominant
+    strategy outside; None where the game is never strategic (equal thresholds,
+    or cash, pre). Linear (delta = 1): cash, post anti-coordination on (1/2, 2);
+    equity, pre coordination on ((1 - 2 phi)/(1 - phi), (1 - phi)/(1 - 2 phi)),
+    everywhere for phi >= 1/2; equity, post never (dominant unless r = 1).
+    Concave impact (delta < 1) makes equity, post a coordination game near r = 1:
+    an extra sale on an asset already sold moves its price less."""
+    t = preference_thresholds(objective, execution, phi, delta)
+    if t is None or t[0] == t[1]:
+        return None
+    kind = "coordination" if t[0] < t[1] else "anti_coordination"
+    return kind, max(0.0, min(t)), max(t)
+
+
+def predicted_kind(objective: str, execution: str, phi: float, ratio: float, delta: float = 1.0) -> str:
+    """The closed-form classification of the symmetric instance; a ratio on a
+    threshold (within `TIE_RTOL`) is a tie: degenerate."""
+    t = preference_thresholds(objective, execution, phi, delta)
+    if t is None:
         return "degenerate"
-    band = linear_band(objective, execution, phi)
-    if band is None:
-        return "degenerate" if on(1.0) else "dominant_strategy"
-    kind, lo, hi = band
-    if on(lo) or on(hi):
+    if any(np.isfinite(b) and abs(ratio - b) <= TIE_RTOL * max(abs(b), 1e-300) for b in t):
         return "degenerate"
-    return kind if lo < ratio < hi else "dominant_strategy"
+    first_vs_1, first_vs_2 = ratio > t[0], ratio > t[1]
+    if first_vs_1 == first_vs_2:
+        return "dominant_strategy"
+    return "coordination" if first_vs_1 else "anti_coordination"
 
 
 def mixed_probability_cash_post(ratio: float) -> float:
@@ -157,14 +175,20 @@ def mixed_probability_cash_post(ratio: float) -> float:
     return (2 * ratio - 1) / (1 + ratio)
 
 
-def is_symmetric_linear(game: LiquidationGame, params) -> bool:
-    """The instance of the closed-form band: linear impact, both banks alike with
-    equal units of both assets at equal prices, asset 1's impact positive."""
+def closed_form_delta(game: LiquidationGame, params) -> float | None:
+    """The impact exponent of the closed-form thresholds (1 for linear), or None
+    where they do not apply: exponential impact, a different exponent per asset,
+    or not the symmetric instance (both banks alike with equal units of both
+    assets at equal prices, asset 1's impact positive)."""
     v = _host(params)
     h = v["holdings"]
-    return (game.impact == "linear" and np.all(h == h[0, 0]) and v["prices0"][0] == v["prices0"][1]
-            and v["cash"][0] == v["cash"][1] and v["liabilities"][0] == v["liabilities"][1]
-            and v["impact_coef"][0] > 0 and h[0, 0] > 0)
+    delta = {"linear": 1.0, "power": float(v["exponent"][0])}.get(game.impact)
+    if delta is None or (game.impact == "power" and v["exponent"][1] != v["exponent"][0]):
+        return None
+    alike = (np.all(h == h[0, 0]) and v["prices0"][0] == v["prices0"][1]
+             and v["cash"][0] == v["cash"][1] and v["liabilities"][0] == v["liabilities"][1]
+             and v["impact_coef"][0] > 0 and h[0, 0] > 0)
+    return delta if alike else None
 
 
 MAP_RATIOS = 2.0 ** np.linspace(-3, 3, 49)  # 1/8 .. 8; 1/2, 1 and 2 exactly
@@ -189,6 +213,13 @@ def classification_map(game: LiquidationGame, params, ratios=MAP_RATIOS) -> dict
     return {"ratios": [float(r) for r in ratios], "impact_coef_1": float(a1), "kinds": kinds}
 
 
+def _above_floor(game: LiquidationGame, v: dict, delta: float) -> bool:
+    """The thresholds assume no price at its floor 0: both banks' sales of the more
+    impacted asset leave it above."""
+    x = 2.0 * v["max_sale"] * v["holdings"][0, 0]
+    return bool(v["impact_coef"].max() * x**delta < 1.0)
+
+
 def analyse(game: LiquidationGame, params) -> dict:
     """Payoffs, every extreme equilibrium and the classification of the 2x2 game."""
     bimatrix, dead = payoff_matrices(game, params)
@@ -196,11 +227,13 @@ def analyse(game: LiquidationGame, params) -> dict:
     a1, a2 = v["impact_coef"]
     ratio = a2 / a1 if a1 > 0 else None
     classification = {**classify(bimatrix), "liquidity_ratio": ratio, "closed_form": None}
-    if is_symmetric_linear(game, params) and not dead.any():
+    delta = closed_form_delta(game, params)
+    if delta is not None and not dead.any() and _above_floor(game, v, delta):
         phi = float(v["max_sale"])
-        band = linear_band(game.objective, game.execution, phi)
+        band = closed_form_band(game.objective, game.execution, phi, delta)
         classification["closed_form"] = {
-            "kind": predicted_kind(game.objective, game.execution, phi, ratio),
+            "kind": predicted_kind(game.objective, game.execution, phi, ratio, delta),
+            "impact_exponent": delta,
             "band": None if band is None else {"kind": band[0], "ratio_low": band[1], "ratio_high": band[2]},
             "sale_fraction": phi,
         }
