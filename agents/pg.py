@@ -28,6 +28,13 @@ learns from its share of that batch:
 
 Every agent has its own networks and Adam state, stacked on a leading agent
 axis and vmapped: independent learners that interact only through the game.
+`shared=True` is symmetric self-play instead: one network (kept as identical
+copies on the agent axis, so the carry's shapes do not change) updated on every
+agent's samples pooled as more episodes. Each agent's advantage still comes
+from its own reward, so the gradient is the sum of the agents' own policy
+gradients with the others' play held as environment: for exchangeable agents
+that see no identity, a single-population learner whose rest points are the
+game's symmetric equilibria.
 The carry holds the key, so a chunked run equals one call and a checkpointed
 carry resumes bit-identically. Metrics are one row per update (or per block of
 `log_every` updates), never per step.
@@ -103,6 +110,7 @@ class PGConfig:
     test_iterations: int = 10  # batches of `episodes` episodes without learning
     log_every: int = 1  # training metrics are averaged over blocks of this many updates
     test_policy: str = "sample"  # "deterministic": argmax / median action when testing
+    shared: bool = False  # one network for every agent, learning from all their samples
 
     @property
     def passes(self) -> tuple[int, int]:
@@ -139,6 +147,8 @@ class PGConfig:
         if self.train_iterations % self.log_every:
             raise InputError(f"train_iterations = {self.train_iterations} is not a multiple of "
                              f"log_every = {self.log_every}")
+        if not isinstance(self.shared, bool):
+            raise InputError(f"shared = {self.shared!r}: allowed values True, False")
         if self.test_policy not in TEST_POLICIES:
             raise InputError(f"test_policy = {self.test_policy!r} is not one of the allowed values: "
                              + ", ".join(repr(a) for a in TEST_POLICIES))
@@ -235,6 +245,8 @@ class PolicyGradient:
         k_net, k_reset, k_run = jax.random.split(key, 3)
         obs, _ = self.game.reset(k_reset, params)  # [n_agents, d]
         keys = jax.random.split(k_net, self.n_agents)
+        if self.config.shared:
+            keys = jnp.broadcast_to(keys[0], keys.shape)
         carry = self.net.initial_carry()
         net = jax.vmap(self.net.init, in_axes=(0, None, 0))(keys, carry, obs)
         opt = jax.vmap(self._optimizer(hparams).init)(net)
@@ -300,7 +312,7 @@ class PolicyGradient:
     def _update_agent(self, net, opt_state, batch: Batch, key, hparams):
         """One agent's `epochs` x `minibatches` gradient steps on its batch [T, E, ...]."""
         optimizer = self._optimizer(hparams)
-        n_mb, E = self.minibatches, self.config.episodes
+        n_mb, E = self.minibatches, batch.advantage.shape[1]
 
         def minibatch_step(c, mb):
             net, opt_state = c
@@ -332,6 +344,8 @@ class PolicyGradient:
         lam = hparams.gae_lambda if self.config.learner == "ppo" else 1.0
         adv, target = gae(reward, value, last_value, terminal[:, None, :], hparams.gamma, lam)
         batch = jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1), Batch(obs, sample, log_prob, adv, target))
+        if self.config.shared:
+            return self._shared_update(ls, key, batch, k_update, hparams, metrics)
         # One agent after the other (lax.map), not vmapped: a vmapped update turns
         # every weight gradient into a batched product over the agents, which
         # XLA:CPU runs several times slower than the plain products of one agent.
@@ -341,6 +355,21 @@ class PolicyGradient:
         )
         metrics.update(policy_loss=losses[:, 0], value_loss=losses[:, 1], entropy=losses[:, 2])
         return PGState(key=key, net=net, opt=opt, count=ls.count + 1), metrics
+
+    def _shared_update(self, ls: PGState, key, batch: Batch, k_update, hparams, metrics):
+        """The agents' batches [n, T, E, ...] pooled into [T, n E, ...] (agent-major,
+        so with one agent it is that agent's batch) for one update of agent 0's
+        network, copied back to every agent."""
+        n = self.n_agents
+        pooled = jax.tree.map(lambda x: jnp.swapaxes(x, 0, 1).reshape(x.shape[1], n * x.shape[2], *x.shape[3:]),
+                              batch)
+        first = lambda tree: jax.tree.map(lambda x: x[0], tree)  # noqa: E731
+        net, opt, losses = self._update_agent(first(ls.net), first(ls.opt), pooled,
+                                              jax.random.split(k_update, n)[0], hparams)
+        copies = lambda tree: jax.tree.map(lambda x: jnp.broadcast_to(x, (n, *x.shape)), tree)  # noqa: E731
+        losses = jnp.broadcast_to(losses, (n, 3))
+        metrics.update(policy_loss=losses[:, 0], value_loss=losses[:, 1], entropy=losses[:, 2])
+        return PGState(key=key, net=copies(net), opt=copies(opt), count=ls.count + 1), metrics
 
     # ------------------------------------------------------------------ phases
     def train_chunk(self, ls: PGState, params, hparams, n_iterations: int):

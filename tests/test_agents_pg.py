@@ -289,3 +289,44 @@ def test_bad_hparams_are_a_clear_error(change, field):
 def test_batch_of_hparams_is_validated_whole():
     with pytest.raises(ValueError, match="gae_lambda"):
         validate_hparams(PGHparams.make(gae_lambda=[0.9, 1.1]))
+
+
+# Symmetric anti-coordination (hawk-dove-like): own action i against the other's
+# j pays CHICKEN[i, j]; the best reply to 0 is 1 and to 1 is 0, and the symmetric
+# mixed equilibrium plays action 1 with probability 1/3 (2 (1 - p1) = p1 ... at
+# own 0: 2 P(other 1); own 1: P(other 0); equal iff P(1) = 1/3).
+CHICKEN = np.array([[0.0, 2.0], [1.0, 0.0]], np.float32)
+
+
+def test_shared_policy_is_symmetric_self_play_and_finds_the_mixed_equilibrium():
+    """Independent learners in a symmetric anti-coordination game break the
+    symmetry; one shared network must stay one (every agent's copy equal) and,
+    as a single population, settle at the symmetric mixed equilibrium."""
+    payoffs = jnp.asarray(np.stack([CHICKEN, CHICKEN.T]))
+    config = dataclasses.replace(MATRIX, shared=True, train_iterations=600, log_every=20)
+    learner = PolicyGradient(MatrixGame(), DiscreteActions(2), config)
+    hp = PGHparams.make(lr=1e-3, entropy_coef=0.0)
+    run = jax.jit(jax.vmap(lambda k: learner.train_chunk(learner.init(k, payoffs, hp), payoffs, hp, 600)))
+    carry, metrics = run(jax.random.split(jax.random.key(3), 4))
+    for leaf in _leaves(carry.net):
+        np.testing.assert_array_equal(leaf[:, 0], leaf[:, 1])
+    p1 = _p1(metrics)  # [runs, blocks, 2]
+    np.testing.assert_array_equal(p1[..., 0], p1[..., 1])
+    late = p1[:, -5:, 0].mean(1)
+    print(f"\nshared PPO, chicken: P(action 1) over the last 100 updates {np.round(late, 3)} (mixed 1/3)")
+    assert np.all(np.abs(late - 1 / 3) < 0.06)
+
+
+def test_shared_update_of_one_agent_is_the_independent_update():
+    """With one agent the pooled batch is that agent's batch: bit-identical runs."""
+    from helpers.toy_games import CueGame
+
+    base = PGConfig(episodes=16, hidden=8, n_layers=1, cell="gru", train_iterations=5, test_iterations=1)
+    hp = PGHparams.make(lr=1e-3)
+    outs = []
+    for shared in (False, True):
+        learner = PolicyGradient(CueGame(3), DiscreteActions(2), dataclasses.replace(base, shared=shared))
+        carry, _ = jax.jit(lambda k: learner.train_chunk(learner.init(k, None, hp), None, hp, 5))(jax.random.key(1))
+        outs.append(_leaves(carry.net))
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)

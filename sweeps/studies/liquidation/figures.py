@@ -23,7 +23,7 @@ def plot_q1(cfg, curves: dict, finals: dict, path: str, mode: str) -> None:
     plt = _plt()
     n = len(cfg.ratios)
     fig, axes = plt.subplots(n, 2, figsize=(10, 3.6 * n), squeeze=False)
-    colors = {"ppo": "tab:blue", "dqn": "tab:red"}
+    colors = {"ppo": "tab:blue", "ppo_shared": "tab:green", "dqn": "tab:red"}
     for i, r in enumerate(cfg.ratios):
         ax = axes[i, 0]
         for name in finals:

@@ -9,7 +9,9 @@ liabilities, no withdrawal), so no profile defaults and the matrix is the
 closed form's.
 
 PPO and recurrent Double-DQN banks train independently, many seeds and every
-ratio vmapped in one program per learner. Per logged block, a bank's policy is
+ratio vmapped in one program per learner; `ppo_shared` is PPO with one network
+for both banks (symmetric self-play: alike banks see the same observation, so
+its policy is symmetric and can only rest at the symmetric, mixed, equilibrium). Per logged block, a bank's policy is
 its probability of asset 1: PPO's policy probabilities (mean over the block's
 states), DQN's empirical frequency of asset 1 among the actions it played
 (epsilon-greedy, so its exploration is in it). Exploitability is NashConv from
@@ -24,7 +26,7 @@ import dataclasses
 
 import numpy as np
 
-LEARNERS = ("ppo", "dqn")
+LEARNERS = ("ppo", "ppo_shared", "dqn")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -94,9 +96,9 @@ def train(cfg: Q1Config, learner: str):
     from sweeps.studies.liquidation.adapter import dqn, policy_gradient
 
     game, one_params, _ = game_and_params(cfg)
-    if learner == "ppo":
+    if learner in ("ppo", "ppo_shared"):
         pcfg = PGConfig(hidden=16, n_layers=1, episodes=cfg.ppo_episodes, train_iterations=cfg.ppo_updates,
-                        test_iterations=1, log_every=cfg.log_every)
+                        test_iterations=1, log_every=cfg.log_every, shared=learner == "ppo_shared")
         adapter, agent = policy_gradient(game, pcfg, rows=(1, 2))
         hp = PGHparams.make(lr=cfg.ppo_lr, entropy_coef=cfg.ppo_entropy)
         n_iter = cfg.ppo_updates
@@ -112,7 +114,7 @@ def train(cfg: Q1Config, learner: str):
 
     def one(key, ap):
         carry, m = agent.train_chunk(agent.init(key, ap, hp), ap, hp, n_iter)
-        if learner == "ppo":
+        if learner != "dqn":
             blocks = m["probs"][..., 0]
             return blocks, blocks[-1]
         _, t = agent.test(carry, ap, hp, 4)  # greedy episodes: the policy itself
