@@ -122,7 +122,7 @@ def check_planner_size(env: LiquidationGame) -> None:
         raise InputError(
             f"horizon = {env.horizon}: the exact planner enumerates n_sales^(n_banks horizon) = "
             f"{env.n_sales}^{env.n_banks * env.horizon} = {size} joint sequences; allowed at most "
-            f"{MAX_PLANNER_SEQUENCES} (fewer banks, steps or levels; the large-instance planner is a later step)"
+            f"{MAX_PLANNER_SEQUENCES} (fewer banks, steps or levels; or planner.search_planner, a numerical optimum)"
         )
 
 

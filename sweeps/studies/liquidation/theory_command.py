@@ -76,11 +76,13 @@ def build(assignments: list[str]):
 
 
 def full_game_report(full, params, episodes: int, seed: int) -> dict:
-    """Benchmarks' and the exact planner's welfare in the multi-step game."""
+    """Benchmarks' and the planner's welfare in the multi-step game (the exact
+    enumeration where it fits, else the coordinate-ascent search)."""
     import jax
 
     from jaxmarkets.core import InputError
     from jaxmarkets.liquidation import benchmarks as bm
+    from jaxmarkets.liquidation.planner import planner as social_planner
 
     out = jax.tree.map(np.asarray, bm.benchmark_outcomes(full, params, jax.random.key(seed), episodes))
     benchmarks = {}
@@ -94,9 +96,12 @@ def full_game_report(full, params, episodes: int, seed: int) -> dict:
             "final_prices": o["prices"].mean(0).tolist(),
         }
     try:
-        plan = jax.tree.map(np.asarray, bm.social_planner(full, params, jax.random.key(seed)))
+        plan = social_planner(full, params, jax.random.key(seed))
+        method = plan.pop("method")
+        plan = {k: np.asarray(v) for k, v in plan.items() if k in ("welfare", "values", "defaulted", "sale_rows",
+                                                                  "prices")}
         planner, planner_error = {
-            "welfare": float(plan["welfare"]), "values": plan["values"].tolist(),
+            "method": method, "welfare": float(plan["welfare"]), "values": plan["values"].tolist(),
             "defaulted": plan["defaulted"].tolist(), "sale_rows": plan["sale_rows"].tolist(),
             "final_prices": plan["prices"].tolist(),
         }, None
@@ -171,7 +176,8 @@ def text(r: dict) -> str:
         band = cf["band"]
         where = ("never strategic" if band is None else
                  f"{band['kind']} for {band['ratio_low']:.6g} < r < {band['ratio_high']:.6g}, dominant outside")
-        lines.append(f"closed form (linear, symmetric, sale fraction {cf['sale_fraction']:g}): {cf['kind']}; {where}")
+        lines.append(f"closed form (impact exponent {cf['impact_exponent']:g}, symmetric, sale fraction "
+                     f"{cf['sale_fraction']:g}): {cf['kind']}; {where}")
     m = r["classification_map"]
     symbol = {"dominant_strategy": "D", "coordination": "C", "anti_coordination": "A", "matching_pennies": "M",
               "one_dominant": "O", "degenerate": "."}
@@ -191,7 +197,8 @@ def text(r: dict) -> str:
             lines.append(f"  {kind:<24} {b['welfare']:12.6g} (se {b['welfare_se']:.3g})  defaults {b['defaults']:.3g}"
                          f"  sold {fmt(b['sold'])}")
         if f["planner"]:
-            lines.append(f"  {'social planner (exact)':<24} {f['planner']['welfare']:12.6g}  sale rows by step "
+            lines.append(f"  {'social planner (' + f['planner']['method'] + ')':<24} {f['planner']['welfare']:12.6g}"
+                         "  sale rows by step "
                          f"{f['planner']['sale_rows']}")
         else:
             lines.append(f"  social planner: {f['planner_error']}")
