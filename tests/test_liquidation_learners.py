@@ -121,7 +121,7 @@ def test_q2_no_policy_beats_the_exact_planner():
     """The planner maximises welfare over every open-loop joint sequence and the
     dynamics are deterministic after the reset, so no policy, learned or not,
     can do better (N = 2, T = 2, cash raised)."""
-    cfg = q2.Q2Config(objectives=("cash",), seeds=2, ppo_updates=30, test_episodes=32,
+    cfg = q2.Q2Config(n_banks=(2,), objectives=("cash",), seeds=2, ppo_updates=30, test_episodes=32,
                       benchmark_episodes=64, learners=("ppo",))
     rows = {r["policy"]: r for r in q2.run(cfg)}
     assert set(rows) == {"myopic", "random", "proportional", "proportional_stochastic", "ppo", "planner"}

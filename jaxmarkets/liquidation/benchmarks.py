@@ -91,11 +91,11 @@ def run_policy(env: LiquidationGame, params, key, kind: str) -> dict:
         k_act, k_step = jax.random.split(key)
         actions = policy_actions(kind, env, state, params, k_act)
         out = env.step(k_step, state, actions, params)
-        return out.state, (actions, out.info["sales"])
+        return out.state, (actions, out.info["sales"], out.info["prices"])
 
-    final, (actions, sales) = jax.lax.scan(body, state, jax.random.split(k_play, env.horizon))
+    final, (actions, sales, path) = jax.lax.scan(body, state, jax.random.split(k_play, env.horizon))
     return {"welfare": final.value.sum(), "values": final.value, "defaulted": final.defaulted,
-            "prices": final.prices, "actions": actions, "sales": sales}
+            "prices": final.prices, "price_path": path, "actions": actions, "sales": sales}
 
 
 @functools.partial(jax.jit, static_argnums=(0, 3, 4))

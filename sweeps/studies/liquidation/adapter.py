@@ -83,6 +83,8 @@ class LiquidationAdapter(GameAdapter):
             "sold": sales.sum(0),
             "first_asset": jnp.argmax(sales[0], -1).astype(jnp.float32)
             * (sales[0].sum(-1) > 0),
+            "first_sale": first_sale(sales),
+            "prices": infos["prices"],
         }
 
     def episode_metrics_spec(self):
@@ -93,7 +95,20 @@ class LiquidationAdapter(GameAdapter):
             "defaults": MetricSpec((), "banks in default at the end"),
             "sold": MetricSpec((n, m), "units each bank sold of each asset over the episode"),
             "first_asset": MetricSpec((n,), "index of the asset sold most at the first step (0 if none)"),
+            "first_sale": MetricSpec((n, m), "one-hot of the asset each bank sold most at the first step "
+                                             "it sold anything (all zero if it never sold)"),
+            "prices": MetricSpec((self.game.horizon, m), "each asset's price after each step"),
         }
+
+
+def first_sale(sales):
+    """[T, N, M] units sold -> [N, M]: one-hot of the asset each bank sold most at
+    the first step it sold anything, zeros if it never sold (forced sales of a
+    defaulted bank count: they are what its book did)."""
+    any_t = sales.sum(-1) > 0  # [T, N]
+    t0 = jnp.argmax(any_t, 0)  # first step with a sale (0 if none)
+    at = jnp.take_along_axis(sales, t0[None, :, None], 0)[0]  # [N, M]
+    return jax.nn.one_hot(jnp.argmax(at, -1), sales.shape[-1]) * any_t.any(0)[:, None]
 
 
 class LiquidationGrid(QActionGrid):

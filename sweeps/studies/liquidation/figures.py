@@ -56,24 +56,78 @@ def plot_q1(cfg, curves: dict, finals: dict, path: str, mode: str) -> None:
     plt.close(fig)
 
 
+POLICY_STYLE = {"myopic": ("tab:gray", "-"), "proportional": ("tab:brown", "-"),
+                "proportional_stochastic": ("tab:olive", "-"), "random": ("tab:pink", "-"),
+                "ppo": ("tab:blue", "-"), "ppo_shared": ("tab:green", "-"), "recurrent_ddqn": ("tab:red", "-"),
+                "planner": ("k", "--")}
+
+
+def _axis_lines(ax, rows, axis, x_key, y_key, logx=False):
+    sel = [r for r in rows if axis in r["axes"].split("+")]
+    for policy, (color, style) in POLICY_STYLE.items():
+        pts = sorted((r[x_key], r[y_key]) for r in sel if r["policy"] == policy and r[y_key] is not None)
+        if pts:
+            ax.plot(*zip(*pts), style, color=color, marker="o", ms=3, label=policy.replace("_", " "))
+    if logx:
+        ax.set_xscale("log")
+
+
 def plot_q2(rows: list[dict], path: str, mode: str) -> None:
-    """Per (N, objective): mean welfare of each policy (bars, standard error),
-    the planner's as a line."""
+    """Per objective (rows of panels): welfare over the planner's and the share
+    of banks in default against N, welfare over the planner's against the
+    liquidity ratio and the overlap (where those axes ran), the share of banks
+    selling the liquid asset first and the price path at the largest N."""
     plt = _plt()
-    cases = sorted({(r["n_banks"], r["objective"]) for r in rows})
-    fig, axes = plt.subplots(1, len(cases), figsize=(4.2 * len(cases), 3.6), squeeze=False)
-    for ax, (n, obj) in zip(axes[0], cases):
-        sel = [r for r in rows if r["n_banks"] == n and r["objective"] == obj and r["policy"] != "planner"]
-        names = [r["policy"].replace("proportional_stochastic", "prop. stoch.") for r in sel]
-        ax.bar(range(len(sel)), [r["welfare"] for r in sel], yerr=[r["welfare_se"] for r in sel],
-               color=["tab:gray"] * 4 + ["tab:blue", "tab:red"][:len(sel) - 4])
-        planner = sel[0]["planner_welfare"] if sel else None
-        if planner is not None:
-            ax.axhline(planner, color="k", ls="--", label="planner")
-            ax.legend(fontsize=7)
-        ax.set_xticks(range(len(sel)), names, rotation=35, ha="right", fontsize=7)
-        ax.set_ylabel(f"welfare ({obj})")
-        ax.set_title(f"N = {n}, objective {obj} ({mode})", fontsize=9)
+    objectives = sorted({r["objective"] for r in rows})
+    axes_run = {a for r in rows for a in r["axes"].split("+")}
+    panels = ["banks_wp", "banks_def"] + [p for p, a in (("ratio", "ratio"), ("overlap", "overlap")) if a in axes_run]
+    panels += ["first", "prices"]
+    fig, axes = plt.subplots(len(objectives), len(panels), figsize=(3.6 * len(panels), 3.3 * len(objectives)),
+                             squeeze=False)
+    n_max = max(r["n_banks"] for r in rows if "banks" in r["axes"].split("+"))
+    for i, obj in enumerate(objectives):
+        sel = [r for r in rows if r["objective"] == obj]
+        big = [r for r in sel if r["n_banks"] == n_max and "banks" in r["axes"].split("+")]
+        for ax, panel in zip(axes[i], panels):
+            if panel == "banks_wp":
+                _axis_lines(ax, sel, "banks", "n_banks", "welfare_over_planner", logx=True)
+                ax.set_xlabel("banks N (impact per unit of the market)")
+                ax.set_ylabel(f"{obj}: welfare / planner's")
+                ax.legend(fontsize=6)
+            elif panel == "banks_def":
+                _axis_lines(ax, sel, "banks", "n_banks", "default_share", logx=True)
+                ax.set_xlabel("banks N")
+                ax.set_ylabel("share of banks in default")
+            elif panel == "ratio":
+                _axis_lines(ax, sel, "ratio", "ratio", "welfare_over_planner", logx=True)
+                ax.set_xlabel(f"liquidity ratio a2/a1 (N = {next(r['n_banks'] for r in sel if 'ratio' in r['axes'])})")
+                ax.set_ylabel("welfare / planner's")
+            elif panel == "overlap":
+                _axis_lines(ax, sel, "overlap", "diversification", "welfare_over_planner")
+                m = next(r["n_assets"] for r in sel if "overlap" in r["axes"])
+                ax.set_xlabel(f"assets per bank of M = {m} (random books)")
+                ax.set_ylabel("welfare / planner's")
+            elif panel == "first":
+                pol = [r for r in big if r["liquid_first"] is not None]
+                ax.bar(range(len(pol)), [r["liquid_first"] for r in pol],
+                       color=[POLICY_STYLE[r["policy"]][0] for r in pol])
+                ax.set_xticks(range(len(pol)), [r["policy"].replace("proportional_stochastic", "prop. stoch.")
+                                                for r in pol], rotation=40, ha="right", fontsize=6)
+                ax.set_ylim(0, 1)
+                ax.set_ylabel("share selling the liquid asset first")
+                ax.set_title(f"N = {n_max}", fontsize=8)
+            else:
+                for r in big:
+                    if r["policy"] == "planner":
+                        continue
+                    color = POLICY_STYLE[r["policy"]][0]
+                    steps = sorted({int(k.split("_")[1][1:]) for k in r if k.startswith("price_t")})
+                    for kind, style in (("liquid", "-"), ("illiquid", ":")):
+                        ax.plot([0] + steps, [1.0] + [r[f"price_t{t}_{kind}"] for t in steps], style, color=color)
+                ax.set_xlabel("step (solid: liquid asset, dotted: illiquid)")
+                ax.set_ylabel("price / initial price")
+                ax.set_title(f"N = {n_max}, mean price path", fontsize=8)
+    fig.suptitle(f"Q2: learners against benchmarks and the planner ({mode})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

@@ -1,42 +1,139 @@
-"""Q2 of the liquidation study, first slice: learners against the benchmarks and
-the exact planner in the multi-step game at small N.
+"""Q2 of the liquidation study: learners against the four benchmarks and the
+social planner, over the number of banks, the liquidity ratio and the overlap
+of portfolios, under both objectives.
 
-For each N and objective (the rest at the game's defaults: two assets with
-liquidity ratio 3, T = 2, two sale levels, thin equity): the four benchmark
-policies (`jaxmarkets.liquidation.benchmarks`), the exact social planner where
-its enumeration fits, and PPO and recurrent-DQN banks trained from scratch
-(seeds vmapped), then played without learning (PPO samples its policy, DQN is
-greedy). Reported per policy: mean welfare, mean defaults per episode, and
-welfare over the planner's (the inverse price of anarchy of that play; 1 is
-the planner's welfare). The planner maximises over open-loop joint sequences
-and the dynamics are deterministic after the reset, so no policy can exceed it.
+The axes form a cross, not a full grid (each axis moves one thing away from a
+base point): N banks at the base ratio with equal, fully overlapping books;
+the liquidity ratio r = a_2 / a_1 at one N; random overlapping portfolios
+(CSMF's, `diversification` assets per bank out of M) at one N. The rest is the
+game's default instance: two steps, two sale levels, thin equity (11 of assets
+100), a withdrawal of 20 per bank.
+
+**Market size.** With `scale_impact` (default) impact is per unit of the whole
+market: impact_coef = base x 2 / N, so when every bank sells the same share of
+its book the price falls as much at every N, and a larger N is more banks in
+the same market rather than more selling into the same depth (unscaled, N = 5
+already defaults almost every joint action: the first slice of this study).
+
+Per cell and objective: the four benchmarks (`benchmark_episodes` episodes),
+the planner (`jaxmarkets.liquidation.planner`: the exact enumeration where it
+fits, the coordinate-ascent search otherwise; with random books the mean over
+`planner_draws` draws, as the others average over their episodes' draws), and
+PPO and recurrent-DQN banks trained from scratch (seeds vmapped), then played
+without learning (PPO samples its policy, DQN greedy); `ppo_shared` is one PPO
+network for all banks (the N-axis banks are alike, so it learns one symmetric
+policy from N times the samples). Reported: welfare, its
+ratio to the planner's (the inverse price of anarchy of that play), defaults,
+the share of banks whose first sale is the most liquid asset, and the price
+path (each asset's price after each step, as a fraction of its initial price).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import zlib
 
 import numpy as np
+
+LEARNERS = ("ppo", "ppo_shared", "recurrent_ddqn")
 
 
 @dataclasses.dataclass(frozen=True)
 class Q2Config:
-    n_banks: tuple[int, ...] = (2,)
+    n_banks: tuple[int, ...] = (2, 10)  # the N axis (base ratio, full overlap)
+    ratios: tuple[float, ...] = ()  # the ratio axis, at `axis_banks`
+    diversifications: tuple[int, ...] = ()  # the overlap axis (random books), at `axis_banks`
+    axis_banks: int = 5
+    overlap_assets: int = 2  # M on the overlap axis
+    base_ratio: float = 3.0
+    base_impact: float = 0.002  # a_1 at N = 2
+    scale_impact: bool = True
     objectives: tuple[str, ...] = ("equity", "cash")
-    seeds: int = 8
-    ppo_updates: int = 300
-    dqn_episodes: int = 1500
+    seeds: int = 4
+    ppo_updates: int = 200
+    dqn_episodes: int = 1000
     test_episodes: int = 64
     benchmark_episodes: int = 1000
-    learners: tuple[str, ...] = ("ppo", "recurrent_ddqn")
+    planner_draws: int = 8
+    learners: tuple[str, ...] = LEARNERS
     seed: int = 0
 
+    def validate(self) -> None:
+        from jaxmarkets.core import InputError, check_int
 
-QUICK = Q2Config()
-FULL = Q2Config(n_banks=(2, 5), seeds=16, ppo_updates=1000, dqn_episodes=5000)
+        for n in self.n_banks + (self.axis_banks,):
+            check_int("n_banks", n, 2, 1000)
+        for r in self.ratios + (self.base_ratio,):
+            if not 0 < r <= 1e3:
+                raise InputError(f"ratios = {r} is outside the allowed range (0, 1000]")
+        check_int("overlap_assets", self.overlap_assets, 1, 64)
+        for d in self.diversifications:
+            check_int("diversifications", d, 1, self.overlap_assets)
+        for name in ("seeds", "ppo_updates", "dqn_episodes", "test_episodes", "benchmark_episodes",
+                     "planner_draws"):
+            check_int(name, getattr(self, name), 1, 10**7)
+        for o in self.objectives:
+            if o not in ("equity", "cash"):
+                raise InputError(f"objectives = {o!r} is not one of the allowed values: 'equity', 'cash'")
+        for name in self.learners:
+            if name not in LEARNERS:
+                raise InputError(f"learners = {name!r} is not one of the allowed values: {', '.join(LEARNERS)}")
 
 
-def _learners(game, cfg: Q2Config, params, key):
+QUICK = Q2Config(learners=("ppo", "ppo_shared"))
+FULL = Q2Config(n_banks=(2, 5, 10, 20, 40), ratios=(1.0, 3.0, 10.0), diversifications=(1, 2, 3, 4),
+                overlap_assets=4, seeds=8, ppo_updates=500, dqn_episodes=2000)
+
+
+@dataclasses.dataclass(frozen=True)
+class Cell:
+    axes: str  # which axes this cell lies on, e.g. "banks+ratio"
+    n_banks: int
+    ratio: float
+    n_assets: int = 2
+    diversification: int = 0  # 0: explicit, fully overlapping books
+
+    @property
+    def name(self) -> str:
+        over = f"_d{self.diversification}of{self.n_assets}" if self.diversification else ""
+        return f"n{self.n_banks}_r{self.ratio:g}{over}"
+
+
+def cells(cfg: Q2Config) -> list[Cell]:
+    """The cross of axes; a point on two axes is run once and tagged with both."""
+    points: dict[tuple, list[str]] = {}
+    for n in cfg.n_banks:
+        points.setdefault((n, cfg.base_ratio, 2, 0), []).append("banks")
+    for r in cfg.ratios:
+        points.setdefault((cfg.axis_banks, float(r), 2, 0), []).append("ratio")
+    for d in cfg.diversifications:
+        points.setdefault((cfg.axis_banks, cfg.base_ratio, cfg.overlap_assets, d), []).append("overlap")
+    return [Cell("+".join(axes), n, r, m, d) for (n, r, m, d), axes in points.items()]
+
+
+def impact_coef(cfg: Q2Config, cell: Cell) -> np.ndarray:
+    """a_1 .. a_M rising linearly from a_1 to r a_1 (a_2 = r a_1 at M = 2), times
+    2 / N when impact is per unit of the whole market."""
+    a = cfg.base_impact * np.linspace(1.0, cell.ratio, cell.n_assets)
+    return a * (2.0 / cell.n_banks if cfg.scale_impact else 1.0)
+
+
+def game_and_params(cfg: Q2Config, cell: Cell, objective: str):
+    from jaxmarkets.liquidation.game import LiquidationGame
+
+    random = cell.diversification > 0
+    game = LiquidationGame(n_banks=cell.n_banks, n_assets=cell.n_assets, objective=objective,
+                           portfolios="random" if random else "explicit",
+                           diversification=cell.diversification if random else 1)
+    # a bank's book is 100 at initial prices however many assets there are
+    params = game.make_params(holdings=100.0 / cell.n_assets, impact_coef=impact_coef(cfg, cell))
+    game.validate(params)
+    return game, params
+
+
+def _learners(game, cfg: Q2Config, params, key) -> dict:
+    """Per learner, the test metrics of every seed (welfare [S], defaults [S],
+    first_sale [S, N, M], prices [S, T, M]), each a mean over test episodes."""
     import jax
 
     from agents.dqn import DQNHparams
@@ -50,9 +147,11 @@ def _learners(game, cfg: Q2Config, params, key):
                               eps_every=20, target_every=20, train_iterations=cfg.dqn_episodes,
                               test_iterations=cfg.test_episodes, log_every=cfg.dqn_episodes)
     out = {}
+    n_pg_test = max(1, cfg.test_episodes // pcfg.episodes)
     for name, (adapter, agent), hp, n_iter, n_test in (
-            ("ppo", policy_gradient(game, pcfg), PGHparams.make(lr=1e-3), cfg.ppo_updates,
-             max(1, cfg.test_episodes // pcfg.episodes)),
+            ("ppo", policy_gradient(game, pcfg), PGHparams.make(lr=1e-3), cfg.ppo_updates, n_pg_test),
+            ("ppo_shared", policy_gradient(game, dataclasses.replace(pcfg, shared=True)), PGHparams.make(lr=1e-3),
+             cfg.ppo_updates, n_pg_test),
             ("recurrent_ddqn", dqn(game, dcfg), DQNHparams.make(lr=1e-3, eps_decay=0.98), cfg.dqn_episodes,
              cfg.test_episodes)):
         if name not in cfg.learners:
@@ -62,45 +161,98 @@ def _learners(game, cfg: Q2Config, params, key):
         def one(k, agent=agent, ap=ap, hp=hp, n_iter=n_iter, n_test=n_test):
             carry, _ = agent.train_chunk(agent.init(k, ap, hp), ap, hp, n_iter)
             _, m = agent.test(carry, ap, hp, n_test)
-            return m["welfare"].mean(), m["defaults"].mean()
+            return {f: m[f].mean(0) for f in ("welfare", "defaults", "first_sale", "prices")}
 
-        w, d = jax.jit(jax.vmap(one))(jax.random.split(jax.random.fold_in(key, len(name)), cfg.seeds))
-        out[name] = (np.asarray(w, np.float64), np.asarray(d, np.float64))
+        res = jax.jit(jax.vmap(one))(jax.random.split(jax.random.fold_in(key, len(name)), cfg.seeds))
+        out[name] = {k: np.asarray(v, np.float64) for k, v in res.items()}
     return out
 
 
-def run(cfg: Q2Config) -> list[dict]:
+def _benchmarks(game, params, key, episodes: int) -> dict:
     import jax
 
     from jaxmarkets.liquidation import benchmarks
-    from jaxmarkets.liquidation.game import LiquidationGame
+    from sweeps.studies.liquidation.adapter import first_sale
 
+    out = {}
+    for kind, o in benchmarks.benchmark_outcomes(game, params, key, episodes).items():
+        out[kind] = {"welfare": np.asarray(o["welfare"], np.float64),
+                     "defaults": np.asarray(o["defaulted"], np.float64).sum(-1),
+                     "first_sale": np.asarray(jax.vmap(first_sale)(o["sales"]), np.float64),
+                     "prices": np.asarray(o["price_path"], np.float64)}
+    return out
+
+
+def _planner(game, params, key, draws: int) -> tuple[float, str]:
+    """Planner welfare: one plan for explicit books, the mean over `draws` reset
+    draws for random ones."""
+    import jax
+
+    from jaxmarkets.liquidation.planner import planner
+
+    n = draws if game.portfolios == "random" else 1
+    plans = [planner(game, params, jax.random.fold_in(key, i)) for i in range(n)]
+    return float(np.mean([float(p["welfare"]) for p in plans])), plans[0]["method"]
+
+
+def run_cell(cfg: Q2Config, cell: Cell, objective: str) -> list[dict]:
+    """One (cell, objective): a row per policy and one for the planner."""
+    import jax
+
+    game, params = game_and_params(cfg, cell, objective)
+    # the key from the task's name, never from the order tasks ran in
+    key = jax.random.fold_in(jax.random.key(cfg.seed), zlib.crc32(f"{cell.name}_{objective}".encode()) % 2**31)
+    k_bench, k_learn, k_plan = jax.random.split(key, 3)
+    planner_welfare, method = _planner(game, params, k_plan, cfg.planner_draws)
+    results = _benchmarks(game, params, k_bench, cfg.benchmark_episodes)
+    results.update(_learners(game, cfg, params, k_learn))
+    liquid = int(np.argmin(impact_coef(cfg, cell)))
+    p0 = np.asarray(params.prices0, np.float64)
+    base = {"axes": cell.axes, "cell": cell.name, "n_banks": cell.n_banks, "ratio": cell.ratio,
+            "n_assets": cell.n_assets, "diversification": cell.diversification, "objective": objective,
+            "planner_welfare": planner_welfare, "planner_method": method}
     rows = []
-    key = jax.random.key(cfg.seed)
-    for n in cfg.n_banks:
-        for objective in cfg.objectives:
-            game = LiquidationGame(n_banks=n, objective=objective)
-            params = game.default_params()
-            game.validate(params)
-            k = jax.random.fold_in(key, 100 * n + cfg.objectives.index(objective))
-            planner = None
-            if benchmarks.planner_size(game) <= benchmarks.MAX_PLANNER_SEQUENCES:
-                planner = float(benchmarks.social_planner(game, params)["welfare"])
-            results = {}
-            for kind, o in benchmarks.benchmark_outcomes(game, params, k, cfg.benchmark_episodes).items():
-                w = np.asarray(o["welfare"], np.float64)
-                results[kind] = (w, np.asarray(o["defaulted"], np.float64).sum(-1))
-            results.update(_learners(game, cfg, params, k))
-            for policy, (w, d) in results.items():
-                rows.append({
-                    "n_banks": n, "objective": objective, "policy": policy,
-                    "welfare": float(w.mean()), "welfare_se": float(w.std() / np.sqrt(w.size)),
-                    "welfare_min": float(w.min()), "defaults": float(d.mean()),
-                    "planner_welfare": planner,
-                    "welfare_over_planner": None if planner is None else float(w.mean() / planner),
-                })
-            if planner is not None:
-                rows.append({"n_banks": n, "objective": objective, "policy": "planner", "welfare": planner,
-                             "welfare_se": 0.0, "welfare_min": planner, "defaults": None,
-                             "planner_welfare": planner, "welfare_over_planner": 1.0})
+    for policy, r in results.items():
+        w = r["welfare"]
+        first = r["first_sale"].reshape(-1, *r["first_sale"].shape[-2:]).mean(0)  # [N, M] shares
+        sold = first.sum(-1)  # share of (bank, episode) pairs that sold at all
+        path = r["prices"].reshape(-1, *r["prices"].shape[-2:]).mean(0) / p0  # [T, M]
+        row = {**base, "policy": policy, "welfare": float(w.mean()),
+               "welfare_se": float(w.std() / np.sqrt(w.size)), "welfare_min": float(w.min()),
+               "defaults": float(r["defaults"].mean()),
+               "default_share": float(r["defaults"].mean() / cell.n_banks),
+               "welfare_over_planner": float(w.mean() / planner_welfare) if planner_welfare > 0 else None,
+               # undefined where no asset is more liquid (r = 1) or nobody sold
+               "liquid_first": (float(first[:, liquid].sum() / sold.sum())
+                                if sold.sum() > 0 and cell.ratio != 1 else None)}
+        for t in range(path.shape[0]):
+            for j in (liquid, int(np.argmax(impact_coef(cfg, cell)))):
+                row[f"price_t{t + 1}_{'liquid' if j == liquid else 'illiquid'}"] = float(path[t, j])
+        rows.append(row)
+    rows.append({**base, "policy": "planner", "welfare": planner_welfare, "welfare_se": 0.0,
+                 "welfare_min": planner_welfare, "defaults": None, "default_share": None,
+                 "welfare_over_planner": 1.0 if planner_welfare > 0 else None, "liquid_first": None,
+                 **{k: None for k in rows[0] if k.startswith("price_t")}})
     return rows
+
+
+def run(cfg: Q2Config, task=None) -> list[dict]:
+    """Every cell and objective; with a `TaskRunner`, each is a resumable task."""
+    cfg.validate()
+    rows = []
+    for cell in cells(cfg):
+        for objective in cfg.objectives:
+            if task is None:
+                rows += run_cell(cfg, cell, objective)
+            else:
+                rows += _stored(task, f"q2_{cell.name}_{objective}", lambda c=cell, o=objective: run_cell(cfg, c, o))
+    return rows
+
+
+def _stored(task, name: str, fn) -> list[dict]:
+    """A cell's rows through the task store, whose arrays hold no None (NaN there)."""
+    def rows():
+        return [{k: (float("nan") if v is None else v) for k, v in r.items()} for r in fn()]
+
+    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
+            for r in task.rows(name, rows)]

@@ -37,6 +37,7 @@ def run(args) -> int:
     from sweeps.engine.results import ResultsDir, write_csv, write_json
     from sweeps.engine.tasks import TaskRunner
     from sweeps.studies.liquidation import q1, q2
+    from sweeps.studies.liquidation.classification_figure import plot as plot_map
     from sweeps.studies.liquidation.figures import plot_q1, plot_q2
 
     out = results_dir(args, "liquidation")
@@ -64,13 +65,15 @@ def run(args) -> int:
     if not args.no_q2:
         q2cfg = dataclasses.replace(q2.QUICK if args.mode == "quick" else q2.FULL, seed=args.seed)
         t0 = time.perf_counter()
-        q2_rows = _q2_task(task, q2cfg)
+        q2_rows = q2.run(q2cfg, task)
         timings["q2"] = time.perf_counter() - t0
         write_csv(results.file("q2.csv"), q2_rows)
         plot_q2(q2_rows, results.file("q2.png"), args.mode)
         for r in q2_rows:
             ratio = "" if r["welfare_over_planner"] is None else f", {r['welfare_over_planner']:.3f} of the planner's"
-            print(f"  Q2 N = {r['n_banks']}, {r['objective']}, {r['policy']}: welfare {r['welfare']:.3f}{ratio}")
+            dead = "" if r["defaults"] is None else f", {r['defaults']:.2f} defaults"
+            print(f"  Q2 {r['cell']} {r['objective']:<6} {r['policy']:<24} welfare {r['welfare']:9.3f}{ratio}{dead}")
+    plot_map(results.file("classification_map.png"))
     write_json(results.file("q1_curves.json"), curves)
     plot_q1(cfg, curves, {k: v[1] for k, v in probs.items()}, results.file("q1.png"), args.mode)
     for r in rows:
@@ -81,15 +84,3 @@ def run(args) -> int:
                    timings)
     print(f"results in {out}")
     return 0
-
-
-def _q2_task(task, q2cfg) -> list[dict]:
-    """Q2's rows through the task store, whose arrays hold no None: an
-    undefined planner ratio (no planner at that N) is stored as NaN."""
-    from sweeps.studies.liquidation import q2
-
-    def rows():
-        return [{k: (float("nan") if v is None else v) for k, v in r.items()} for r in q2.run(q2cfg)]
-
-    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
-            for r in task.rows("q2", rows)]
