@@ -81,7 +81,7 @@ class Q2Config:
 
 
 QUICK = Q2Config(learners=("ppo", "ppo_shared"))
-FULL = Q2Config(n_banks=(2, 5, 10, 20, 40), ratios=(1.0, 3.0, 10.0), diversifications=(1, 2, 3, 4),
+FULL = Q2Config(n_banks=(2, 5, 10, 20, 40), ratios=(1.0, 3.0, 10.0), diversifications=(1, 2, 4),
                 overlap_assets=4, seeds=8, ppo_updates=500, dqn_episodes=2000)
 
 
