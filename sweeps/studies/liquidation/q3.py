@@ -241,34 +241,45 @@ def run(cfg: Q3Config, task=None) -> list[dict]:
 
 
 def plot(rows: list[dict], path: str, mode: str) -> None:
-    """Welfare over the planner's per device (bars, one per learner; error bars:
-    standard error over seeds), a panel per (regime, impact, N); the split hit
-    rate as dots."""
+    """Per (regime, impact, N) panel: welfare lost against the planner's, in %
+    of it, per device (bars, one per learner; error bars: standard error over
+    seeds), and the split hit rate (dots, right axis)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     panels = sorted({(r["regime"], r["impact"], r["n_banks"]) for r in rows})
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.8), squeeze=False)
+    cols = min(3, len(panels))
+    n_rows = -(-len(panels) // cols)
+    fig, axes = plt.subplots(n_rows, cols, figsize=(4.6 * cols, 3.6 * n_rows), squeeze=False)
     colors = {"ppo": "tab:blue", "ppo_shared": "tab:green"}
-    for ax, (regime, impact, n) in zip(axes[0], panels):
+    for ax in axes.flat[len(panels):]:
+        ax.set_visible(False)
+    for ax, (regime, impact, n) in zip(axes.flat, panels):
         sel = [r for r in rows if (r["regime"], r["impact"], r["n_banks"]) == (regime, impact, n)]
         devices = [d for d in DEVICES if any(r["device"] == d for r in sel)]
         learners = [name for name in LEARNERS if any(r["learner"] == name for r in sel)]
         width = 0.8 / max(len(learners), 1)
+        hits = ax.twinx()
         for k, name in enumerate(learners):
             pts = [next(r for r in sel if r["device"] == d and r["learner"] == name) for d in devices]
             x = np.arange(len(devices)) + (k - (len(learners) - 1) / 2) * width
-            ax.bar(x, [p["welfare_over_planner"] or 0.0 for p in pts], width,
-                   yerr=[p["welfare_se"] / p["planner_welfare"] if p["planner_welfare"] > 0 else 0 for p in pts],
-                   color=colors[name], alpha=0.8, label=f"{name}: welfare / planner's")
-            ax.plot(x, [p["split_hit"] for p in pts], "k.", ms=7, label="split hit" if k == 0 else None)
-        ax.set_ylim(0.0, 1.05)
-        ax.set_xticks(range(len(devices)), [d.replace("_", " ") for d in devices], rotation=30, ha="right",
+            planner = np.array([p["planner_welfare"] for p in pts])
+            loss = 100 * (1 - np.array([p["welfare"] for p in pts]) / planner)
+            ax.bar(x, loss, width, yerr=100 * np.array([p["welfare_se"] for p in pts]) / planner,
+                   color=colors[name], alpha=0.8, label=f"{name}: welfare lost")
+            hits.plot(x, [p["split_hit"] for p in pts], "o", mfc="none", color="k", ms=5,
+                      label="split hit (right)" if k == 0 else None)
+        hits.set_ylim(0, 1.05)
+        hits.set_ylabel("split hit", fontsize=7)
+        ax.set_ylabel("% of the planner's welfare lost", fontsize=7)
+        ax.set_xticks(range(len(devices)), [d.replace("_", " ") for d in devices], rotation=25, ha="right",
                       fontsize=7)
-        ax.set_title(f"{regime.replace('_', '-')}, {impact}, N = {n}", fontsize=9)
-        ax.legend(fontsize=6, loc="lower left")
+        ax.set_title(f"{regime.replace('_', '-')}, {impact} impact, N = {n}", fontsize=9)
+        h1, l1 = ax.get_legend_handles_labels()
+        h2, l2 = hits.get_legend_handles_labels()
+        ax.legend(h1 + h2, l1 + l2, fontsize=6, loc="upper left")
     fig.suptitle(f"Q3: communication devices ({mode})", fontsize=10)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
