@@ -118,8 +118,6 @@ def plot_q2(rows: list[dict], path: str, mode: str) -> None:
                 ax.set_title(f"N = {n_max}", fontsize=8)
             else:
                 for r in big:
-                    if r["policy"] == "planner":
-                        continue
                     color = POLICY_STYLE[r["policy"]][0]
                     steps = sorted({int(k.split("_")[1][1:]) for k in r if k.startswith("price_t")})
                     for kind, style in (("liquid", "-"), ("illiquid", ":")):

@@ -183,16 +183,34 @@ def _benchmarks(game, params, key, episodes: int) -> dict:
     return out
 
 
-def _planner(game, params, key, draws: int) -> tuple[float, str]:
-    """Planner welfare: one plan for explicit books, the mean over `draws` reset
-    draws for random ones."""
+def _planner(game, params, key, draws: int) -> tuple[dict, str]:
+    """The planner's plan(s) replayed through the environment, in the benchmarks'
+    format: one plan for explicit books, one per reset draw (`draws`) for random
+    ones, as the other policies average over their episodes' draws."""
     import jax
+    import jax.numpy as jnp
 
     from jaxmarkets.liquidation.planner import planner
+    from sweeps.studies.liquidation.adapter import first_sale
 
-    n = draws if game.portfolios == "random" else 1
-    plans = [planner(game, params, jax.random.fold_in(key, i)) for i in range(n)]
-    return float(np.mean([float(p["welfare"]) for p in plans])), plans[0]["method"]
+    def replay(k, rows):
+        _, state = game.reset(k, params)
+
+        def body(state, a):
+            out = game.step(k, state, a * game.messages_per_action, params)
+            return out.state, (out.info["sales"], out.info["prices"])
+
+        final, (sales, prices) = jax.lax.scan(body, state, rows)
+        return final.value.sum(), final.defaulted.sum(), first_sale(sales), prices
+
+    outs, method = [], None
+    for i in range(draws if game.portfolios == "random" else 1):
+        k = jax.random.fold_in(key, i)
+        plan = planner(game, params, k)
+        method = plan["method"]
+        outs.append(replay(k, jnp.asarray(plan["sale_rows"])))
+    welfare, defaults, first, prices = (np.asarray(x, np.float64) for x in zip(*outs))
+    return {"welfare": welfare, "defaults": defaults, "first_sale": first, "prices": prices}, method
 
 
 def run_cell(cfg: Q2Config, cell: Cell, objective: str) -> list[dict]:
@@ -203,10 +221,12 @@ def run_cell(cfg: Q2Config, cell: Cell, objective: str) -> list[dict]:
     # the key from the task's name, never from the order tasks ran in
     key = jax.random.fold_in(jax.random.key(cfg.seed), zlib.crc32(f"{cell.name}_{objective}".encode()) % 2**31)
     k_bench, k_learn, k_plan = jax.random.split(key, 3)
-    planner_welfare, method = _planner(game, params, k_plan, cfg.planner_draws)
-    results = _benchmarks(game, params, k_bench, cfg.benchmark_episodes)
+    plan, method = _planner(game, params, k_plan, cfg.planner_draws)
+    planner_welfare = float(plan["welfare"].mean())
+    results = {"planner": plan, **_benchmarks(game, params, k_bench, cfg.benchmark_episodes)}
     results.update(_learners(game, cfg, params, k_learn))
-    liquid = int(np.argmin(impact_coef(cfg, cell)))
+    coef = impact_coef(cfg, cell)
+    liquid, illiquid = int(np.argmin(coef)), int(cell.n_assets - 1 - np.argmax(coef[::-1]))
     p0 = np.asarray(params.prices0, np.float64)
     base = {"axes": cell.axes, "cell": cell.name, "n_banks": cell.n_banks, "ratio": cell.ratio,
             "n_assets": cell.n_assets, "diversification": cell.diversification, "objective": objective,
@@ -226,13 +246,9 @@ def run_cell(cfg: Q2Config, cell: Cell, objective: str) -> list[dict]:
                "liquid_first": (float(first[:, liquid].sum() / sold.sum())
                                 if sold.sum() > 0 and cell.ratio != 1 else None)}
         for t in range(path.shape[0]):
-            for j in (liquid, int(np.argmax(impact_coef(cfg, cell)))):
-                row[f"price_t{t + 1}_{'liquid' if j == liquid else 'illiquid'}"] = float(path[t, j])
+            for kind, j in (("liquid", liquid), ("illiquid", illiquid)):
+                row[f"price_t{t + 1}_{kind}"] = float(path[t, j])
         rows.append(row)
-    rows.append({**base, "policy": "planner", "welfare": planner_welfare, "welfare_se": 0.0,
-                 "welfare_min": planner_welfare, "defaults": None, "default_share": None,
-                 "welfare_over_planner": 1.0 if planner_welfare > 0 else None, "liquid_first": None,
-                 **{k: None for k in rows[0] if k.startswith("price_t")}})
     return rows
 
 
