@@ -70,6 +70,9 @@ def _axis_lines(ax, rows, axis, x_key, y_key, logx=False):
             ax.plot(*zip(*pts), style, color=color, marker="o", ms=3, label=policy.replace("_", " "))
     if logx:
         ax.set_xscale("log")
+    xs = sorted({r[x_key] for r in sel})
+    ax.set_xticks(xs, [f"{x:g}" for x in xs])
+    ax.minorticks_off()
 
 
 def plot_q2(rows: list[dict], path: str, mode: str) -> None:
