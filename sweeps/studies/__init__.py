@@ -78,6 +78,7 @@ STUDIES: dict[str, Study] = {
             "banks liquidating assets of different liquidity: the 2x2 reduction, PPO and recurrent DQN banks",
             theory="sweeps.studies.liquidation.theory_command",
             reproduce="sweeps.studies.liquidation.reproduce_command",
+            sweep="sweeps.studies.liquidation.sweep",
             benches=(("liquidation", "sweeps.studies.liquidation.bench"),),
         ),
     )
