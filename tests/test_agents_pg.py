@@ -321,7 +321,7 @@ def test_shared_update_of_one_agent_is_the_independent_update():
     """With one agent the pooled batch is that agent's batch: bit-identical runs."""
     from helpers.toy_games import CueGame
 
-    base = PGConfig(episodes=16, hidden=8, n_layers=1, cell="gru", train_iterations=5, test_iterations=1)
+    base = PGConfig(episodes=16, hidden=8, n_layers=1, train_iterations=5, test_iterations=1)
     hp = PGHparams.make(lr=1e-3)
     outs = []
     for shared in (False, True):
