@@ -38,6 +38,13 @@ class Grid:
     def names(self) -> list[str]:
         return [name for name, _ in self.axes]
 
+    def check_names(self, allowed: set[str], context: str) -> None:
+        """Every axis a field the study can vary; else one line naming the first that is not."""
+        unknown = [n for n in self.names if n not in allowed]
+        if unknown:
+            raise InputError(f"unknown --set field {unknown[0]!r} for {context}; "
+                             f"allowed: {', '.join(sorted(allowed))}")
+
     def points(self) -> list[dict[str, Any]]:
         if not self.axes:
             return [{}]

@@ -145,12 +145,7 @@ def setup(grid: Grid, seeds: list[int], config: SweepConfig) -> Setup:
     base_hp = learner.default_hparams()
     param_fields = {f.name for f in dataclasses.fields(PARAMS)}
     hparam_fields = {f.name for f in dataclasses.fields(base_hp)}
-    unknown = [n for n in grid.names if n not in param_fields | hparam_fields]
-    if unknown:
-        raise InputError(
-            f"unknown --set field {unknown[0]!r} for learner = {config.learner!r}; "
-            f"allowed: {', '.join(sorted(param_fields | hparam_fields))}"
-        )
+    grid.check_names(param_fields | hparam_fields, f"learner = {config.learner!r}")
 
     points = grid.points()
     hparams = []
