@@ -10,8 +10,10 @@ from sweeps.studies.liquidation import q3
 
 
 def test_power_impact_is_calibrated_to_the_linear_drop_at_one_sale():
+    from jaxmarkets.liquidation.impact import power_like_linear
+
     a, q, delta = np.array([0.002, 0.003]), 25.0, 0.5
-    coef = q3.calibrated_coef(a, q, delta)
+    coef = power_like_linear(a, q, delta)
     np.testing.assert_allclose(coef * q**delta, a * q)  # its defining equation
     _, params = q3.game_and_params(q3.Q3Config(), "anti_coordination", "power", 2)
     # impact per unit of the market (x 2 / N = 1 at N = 2), one bank's sale 25 units

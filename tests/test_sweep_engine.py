@@ -109,3 +109,20 @@ def test_sweep_end_to_end_results_and_resume_of_another_grid(tmp_path, capsys):
     assert main(["sweep", "execution", *SMALL, "--set", "sigma=1e-3,1e-2", "--seeds", "2", "--out", out]) == 2
     assert "--force" in capsys.readouterr().err
     assert main(["results", str(tmp_path)]) == 2
+
+
+def test_task_table_keeps_none_apart_from_nan(tmp_path):
+    """A stored table holds plain arrays; loading it gives back None where a value
+    was undefined, a real NaN as NaN, and the rest unchanged."""
+    import math
+
+    from sweeps.engine.tasks import TaskRunner
+
+    rows = [{"policy": "a", "ratio": 0.5, "share": None, "n": 1},
+            {"policy": "b", "ratio": float("nan"), "share": 0.25, "n": 2}]
+    TaskRunner(str(tmp_path), resume=False).rows("t", lambda: rows)
+    loaded = TaskRunner(str(tmp_path), resume=True)
+    back = loaded.rows("t", lambda: 1 / 0)  # loads, never recomputes
+    assert loaded.loaded == 1
+    assert back[0] == {"policy": "a", "ratio": 0.5, "share": None, "n": 1}
+    assert back[1]["share"] == 0.25 and math.isnan(back[1]["ratio"]) and back[1]["policy"] == "b"

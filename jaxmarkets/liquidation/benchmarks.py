@@ -44,7 +44,7 @@ def _level_for(target, unit_value, n_levels: int):
 
 def policy_actions(kind: str, env: LiquidationGame, state, params, key):
     """Actions [N] (int32) of benchmark `kind` at `state`."""
-    N, M, K = env.n_banks, env.n_assets, env.n_levels
+    M, K = env.n_assets, env.n_levels
     held = state.holdings > 0
     values = state.holdings * state.prices  # [N, M] at current prices
     # value of the top level per asset at current prices (a sale is then capped at

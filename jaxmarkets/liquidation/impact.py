@@ -33,5 +33,12 @@ def price_fraction(kind: str, sold, impact, exponent, xp=jnp):
     raise ValueError(f"impact kind {kind!r} is not one of {IMPACTS}")
 
 
+def power_like_linear(a_linear, q, exponent):
+    """The power-law coefficient whose drop at volume q equals the linear one's:
+    a q^delta = a_lin q, so a = a_lin q^(1 - delta). Comparisons of linear and
+    power impact use it to start from the same price move at a typical sale."""
+    return a_linear * q ** (1.0 - exponent)
+
+
 def prices(kind: str, sold, prices0, impact, exponent, xp=jnp):
     return prices0 * price_fraction(kind, sold, impact, exponent, xp)

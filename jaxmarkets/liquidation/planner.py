@@ -53,12 +53,6 @@ def check_search(env: LiquidationGame, random_starts: int, max_sweeps: int) -> N
     check_int("max_sweeps", max_sweeps, 1, 1000)
 
 
-def _rows_of(env: LiquidationGame, index):
-    """Own sale rows [T] of own-sequence number `index` (base n_sales digits)."""
-    T = env.horizon
-    return ((index // (env.n_sales ** jnp.arange(T - 1, -1, -1))) % env.n_sales).astype(jnp.int32)
-
-
 @functools.partial(jax.jit, static_argnums=(0, 3, 4))
 def _search(env: LiquidationGame, params, key, random_starts: int, max_sweeps: int):
     # the reset from `key` itself, as the exact planner's: both plan the same draw
@@ -66,7 +60,8 @@ def _search(env: LiquidationGame, params, key, random_starts: int, max_sweeps: i
     k_starts = jax.random.fold_in(key, 1)
     step_keys = jax.random.split(jax.random.key(0), env.horizon)  # the dynamics do not read step keys
     N, T, S = env.n_banks, env.horizon, own_sequences(env)
-    own = jax.vmap(lambda i: _rows_of(env, i))(jnp.arange(S))  # [S, T]
+    place = env.n_sales ** jnp.arange(T - 1, -1, -1)  # base n_sales digits: own rows [T] <-> number
+    own = ((jnp.arange(S)[:, None] // place) % env.n_sales).astype(jnp.int32)  # [S, T] every own sequence
 
     def play(rows):  # rows [T, N] -> final state
         def body(state, inputs):
@@ -81,7 +76,7 @@ def _search(env: LiquidationGame, params, key, random_starts: int, max_sweeps: i
         """Bank i's best own sequence given the others; only a strict gain moves it."""
         cand = jax.vmap(lambda seq: rows.at[:, i].set(seq))(own)  # [S, T, N]
         w = jax.vmap(welfare)(cand)
-        now = welfare(rows)
+        now = w[(rows[:, i] * place).sum()]  # the bank's current sequence is one of the candidates
         best = jnp.argmax(w)
         better = w[best] > now + 1e-6 * jnp.maximum(1.0, jnp.abs(now))
         return jnp.where(better, cand[best], rows), better

@@ -33,6 +33,7 @@ import numpy as np
 
 from jaxmarkets.core import InputError
 from sweeps.engine import chunks
+from sweeps.engine.devices import stack
 from sweeps.engine.grid import Grid, run_table
 from sweeps.engine.tasks import TASKS_DIR
 
@@ -189,6 +190,15 @@ class Setup:
     params: Any  # pytree, leading run axis
     hparams: Any  # pytree, leading run axis
     summarise: Callable[[list[dict], dict, str], list[dict]]  # (runs, metrics, out_dir) -> rows
+
+    @classmethod
+    def over_seeds(cls, plan, params: list, hparams: list, seeds: list[int], summarise) -> "Setup":
+        """The runs of a grid: every point's params and hparams (lists, one entry
+        per point) repeated for each seed, in `run_table`'s order (point-major)."""
+        n = len(seeds)
+        repeat = lambda tree: jax.tree.map(lambda x: jax.numpy.repeat(x, n, axis=0), tree)  # noqa: E731
+        keys = jax.numpy.concatenate([jax.vmap(jax.random.key)(jax.numpy.asarray(seeds))] * len(params))
+        return cls(plan, keys, repeat(stack(params)), repeat(stack(hparams)), summarise)
 
 
 def sweep_identity(grid: Grid, seeds: list[int], config: dict) -> dict:

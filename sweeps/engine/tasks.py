@@ -20,6 +20,7 @@ from sweeps.engine.progress import finished_unit
 
 TASKS_DIR = "tasks"
 _NAME = re.compile(r"^[A-Za-z0-9_.=-]+$")
+_NONE = ".none"  # suffix of a table column's mask of undefined (None) values
 
 
 class TaskRunner:
@@ -47,15 +48,27 @@ class TaskRunner:
         return out
 
     def rows(self, name: str, fn: Callable[[], list[dict]]) -> list[dict]:
-        """A task whose result is a table (a list of flat dicts of one set of keys)."""
+        """A task whose result is a table (a list of flat dicts of one set of keys).
+        None (an undefined value) is stored as NaN beside a mask column, so a
+        stored table holds plain arrays and a loaded one has its None back."""
 
         def columns():
             rows = fn()
-            return {k: np.asarray([r[k] for r in rows]) for k in rows[0]}
+            cols = {}
+            for k in rows[0]:
+                values = [r[k] for r in rows]
+                missing = [v is None for v in values]
+                if any(missing):
+                    cols[k + _NONE] = np.asarray(missing)
+                    values = [np.nan if m else v for v, m in zip(values, missing)]
+                cols[k] = np.asarray(values)
+            return cols
 
         cols = self(name, columns)
+        masks = {k[:-len(_NONE)]: cols.pop(k) for k in [k for k in cols if k.endswith(_NONE)]}
         n = len(next(iter(cols.values())))
-        return [{k: v[i].item() for k, v in cols.items()} for i in range(n)]
+        return [{k: None if k in masks and masks[k][i] else v[i].item() for k, v in cols.items()}
+                for i in range(n)]
 
     def count(self) -> int:
         return len([f for f in os.listdir(self.dir) if f.endswith(".npz")])

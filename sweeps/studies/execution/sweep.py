@@ -22,7 +22,6 @@ import os
 import typing
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from agents.dqn import DQNConfig, DQNHparams
@@ -161,8 +160,6 @@ def setup(grid: Grid, seeds: list[int], config: SweepConfig) -> Setup:
             hparams.append(hp)
         adapter_params = [adapter.make_params(p) for p in game_params]  # solves each Nash schedule
     n_seeds = len(seeds)
-    repeat = lambda tree: jax.tree.map(lambda x: jnp.repeat(x, n_seeds, axis=0), tree)  # noqa: E731
-    keys = jnp.concatenate([jax.vmap(jax.random.key)(jnp.asarray(seeds))] * len(points))
     lcfg = config.learner_config()
     plan = engine.learner_plan(learner, lcfg.train_iterations, lcfg.test_iterations, config.chunk,
                                test_chunk)
@@ -172,7 +169,7 @@ def setup(grid: Grid, seeds: list[int], config: SweepConfig) -> Setup:
                                adapter_params, metrics)
         return summary_rows(game, points, n_seeds, adapter_params, metrics, config.learner)
 
-    return Setup(plan, keys, repeat(engine.stack(adapter_params)), repeat(engine.stack(hparams)), summarise)
+    return Setup.over_seeds(plan, adapter_params, hparams, seeds, summarise)
 
 
 def summary_rows(game, points, n_seeds, adapter_params, metrics, learner: str = "ddqn") -> list[dict]:

@@ -43,11 +43,13 @@ def _instance(unlevered: bool):
 def calibrated(impact: str, params):
     """params with impact_coef moved so that one bank's sale q = max_sale h_11
     drops the price as the linear impact would (first order for exponential)."""
+    from jaxmarkets.liquidation.impact import power_like_linear
+
     if impact != "power":
         return params
     q = float(np.asarray(params.max_sale) * np.asarray(params.holdings)[0, 0])
-    delta = np.asarray(params.exponent, np.float64)
-    return params.replace(impact_coef=np.asarray(params.impact_coef, np.float64) * q ** (1.0 - delta))
+    return params.replace(impact_coef=power_like_linear(np.asarray(params.impact_coef, np.float64), q,
+                                                        np.asarray(params.exponent, np.float64)))
 
 
 def map_data(ratios=None, phis=PHIS) -> dict:

@@ -261,14 +261,5 @@ def run(cfg: Q2Config, task=None) -> list[dict]:
             if task is None:
                 rows += run_cell(cfg, cell, objective)
             else:
-                rows += _stored(task, f"q2_{cell.name}_{objective}", lambda c=cell, o=objective: run_cell(cfg, c, o))
+                rows += task.rows(f"q2_{cell.name}_{objective}", lambda c=cell, o=objective: run_cell(cfg, c, o))
     return rows
-
-
-def _stored(task, name: str, fn) -> list[dict]:
-    """A cell's rows through the task store, whose arrays hold no None (NaN there)."""
-    def rows():
-        return [{k: (float("nan") if v is None else v) for k, v in r.items()} for r in fn()]
-
-    return [{k: (None if isinstance(v, float) and v != v else v) for k, v in r.items()}
-            for r in task.rows(name, rows)]

@@ -82,15 +82,11 @@ QUICK = Q3Config()
 FULL = Q3Config(n_banks=(2, 4), regimes=REGIMES, impacts=IMPACTS, seeds=8, ppo_updates=400)
 
 
-def calibrated_coef(a_linear, q: float, delta: float) -> np.ndarray:
-    """The power-law coefficient whose drop at volume q equals the linear one: a q^delta = a_lin q."""
-    return np.asarray(a_linear, np.float64) * q ** (1.0 - delta)
-
-
 def game_and_params(cfg: Q3Config, regime: str, impact: str, n: int, device: str = "none"):
     """The environment of one cell (static fields) and its params (signal weights
     are set later, from the planner)."""
     from jaxmarkets.liquidation.game import LiquidationGame
+    from jaxmarkets.liquidation.impact import power_like_linear
 
     static = dict(n_banks=n, n_assets=2, horizon=2, n_levels=1, impact=impact,
                   objective="cash" if regime == "anti_coordination" else "equity",
@@ -104,7 +100,7 @@ def game_and_params(cfg: Q3Config, regime: str, impact: str, n: int, device: str
         fields.update(liabilities=0.0, withdrawal=0.0)
     params = game.make_params(**fields)
     q = float(np.asarray(params.max_sale) * np.asarray(params.holdings)[0, 0])
-    coef = calibrated_coef(a, q, cfg.exponent) if impact == "power" else a
+    coef = power_like_linear(a, q, cfg.exponent) if impact == "power" else a
     params = params.replace(impact_coef=np.asarray(coef, np.float32))
     return game, params
 
@@ -227,8 +223,6 @@ def run_cell(cfg: Q3Config, regime: str, impact: str, n: int, device: str) -> li
 
 def run(cfg: Q3Config, task=None) -> list[dict]:
     """Every cell; with a `TaskRunner`, each cell is a resumable task."""
-    from sweeps.studies.liquidation.q2 import _stored
-
     cfg.validate()
     rows = []
     for regime in cfg.regimes:
@@ -236,7 +230,7 @@ def run(cfg: Q3Config, task=None) -> list[dict]:
             for n in cfg.n_banks:
                 for device in cfg.devices:
                     fn = lambda r=regime, i=impact, n=n, d=device: run_cell(cfg, r, i, n, d)  # noqa: E731
-                    rows += fn() if task is None else _stored(task, f"q3_{regime}_{impact}_n{n}_{device}", fn)
+                    rows += fn() if task is None else task.rows(f"q3_{regime}_{impact}_n{n}_{device}", fn)
     return rows
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import dataclasses
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from agents.dqn import DQNHparams
@@ -115,14 +114,12 @@ def setup(grid: Grid, seeds: list[int], config: SweepConfig) -> Setup:
         hparams.append(hp)
     adapter_params = [adapter.make_params(p) for p in game_params]  # validates each
     n_seeds = len(seeds)
-    repeat = lambda tree: jax.tree.map(lambda x: jnp.repeat(x, n_seeds, axis=0), tree)  # noqa: E731
-    keys = jnp.concatenate([jax.vmap(jax.random.key)(jnp.asarray(seeds))] * len(points))
     plan = engine.learner_plan(learner, config.train_iterations, config.test_iterations, config.chunk, test_chunk)
 
     def summarise(runs, metrics, out_dir):
         return summary_rows(game, points, n_seeds, game_params, metrics["test"], config.learner)
 
-    return Setup(plan, keys, repeat(engine.stack(adapter_params)), repeat(engine.stack(hparams)), summarise)
+    return Setup.over_seeds(plan, adapter_params, hparams, seeds, summarise)
 
 
 def summary_rows(game, points, n_seeds, game_params, test: dict, learner: str) -> list[dict]:
